@@ -1,0 +1,158 @@
+"""The lake: a set of Delta tables under one root. The only module that imports `deltalake`.
+
+Layout under the root (a folder or s3://bucket/prefix):
+
+    cloudtrail/            events, partitioned by event_date
+    cloudtrail_insights/   Insights events, partitioned by event_date
+    cloudtrail_digests/    one row per digest file
+    ledger/                one row per source object seen
+    quarantine/            records and objects that could not be read
+    _audit/                the access audit log (JSON lines, see auth/)
+
+Every append carries commit metadata (`trailhouse`: the source objects it contains), so the
+ledger can always be rebuilt from the tables' own commit history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake.exceptions import TableNotFoundError
+
+from trailhouse.errors import LakeNotFoundError
+
+COMMIT_KEY = "trailhouse"
+_WRITER = WriterProperties(compression="ZSTD", compression_level=3)
+
+
+def is_remote(root: str) -> bool:
+    return "://" in root and not root.startswith("file://")
+
+
+def storage_options(root: str) -> dict[str, str]:
+    """Options for delta-rs from the standard AWS environment (endpoint, region, credentials)."""
+    if not is_remote(root):
+        return {}
+    options: dict[str, str] = {}
+    for env, key in (
+        ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+        ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL"),
+        ("AWS_REGION", "AWS_REGION"),
+        ("AWS_DEFAULT_REGION", "AWS_REGION"),
+    ):
+        if os.environ.get(env) and key not in options:
+            options[key] = os.environ[env]
+    if options.get("AWS_ENDPOINT_URL", "").startswith("http://"):
+        options["AWS_ALLOW_HTTP"] = "true"
+    # Several writers on one S3 table: S3's conditional PUT (If-None-Match) makes each commit
+    # atomic without a lock table (delta-rs' "etag" conditional put; AWS S3 supports it).
+    options.setdefault("conditional_put", "etag")
+    return options
+
+
+class Lake:
+    """The Delta tables under one root."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        text = str(root)
+        self.root = text.rstrip("/") if is_remote(text) else str(Path(text).resolve())
+        self.options = storage_options(self.root)
+
+    def uri(self, table: str) -> str:
+        return f"{self.root}/{table}"
+
+    def _open(self, table: str) -> DeltaTable | None:
+        try:
+            return DeltaTable(self.uri(table), storage_options=self.options or None)
+        except TableNotFoundError:
+            return None
+
+    def exists(self, table: str) -> bool:
+        return self._open(table) is not None
+
+    def require(self, table: str = "cloudtrail") -> None:
+        """Raise a helpful error when the lake has no such table."""
+        if not self.exists(table):
+            raise LakeNotFoundError(
+                f"No Delta table at '{self.uri(table)}' (no _delta_log folder)\n"
+                f"Run 'trailhouse ingest ./logs --lake {self.root}' to create one, or pass --lake."
+            )
+
+    def version(self, table: str) -> int | None:
+        dt = self._open(table)
+        return None if dt is None else dt.version()
+
+    def dataset(self, table: str) -> ds.Dataset | None:
+        """A pyarrow dataset of the table's current files (prunes by partition and statistics)."""
+        dt = self._open(table)
+        return None if dt is None else dt.to_pyarrow_dataset()
+
+    def read(
+        self,
+        table: str,
+        *,
+        columns: Sequence[str] | None = None,
+        filter: ds.Expression | None = None,
+    ) -> pa.Table | None:
+        dataset = self.dataset(table)
+        if dataset is None:
+            return None
+        return dataset.to_table(columns=list(columns) if columns else None, filter=filter)
+
+    def append(
+        self,
+        table: str,
+        data: pa.Table,
+        *,
+        partition_by: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        target_file_mb: int = 128,
+    ) -> int:
+        """Append rows in one commit carrying `metadata`; returns the new table version."""
+        properties = CommitProperties(
+            custom_metadata={COMMIT_KEY: json.dumps(metadata or {}, separators=(",", ":"))}
+        )
+        write_deltalake(
+            self.uri(table),
+            data,
+            mode="append",
+            partition_by=list(partition_by) if partition_by else None,
+            storage_options=self.options or None,
+            commit_properties=properties,
+            target_file_size=target_file_mb * 1024 * 1024,
+            writer_properties=_WRITER,
+        )
+        version = self.version(table)
+        assert version is not None
+        return version
+
+    def commits(self, table: str, *, after_version: int = -1) -> list[tuple[int, dict[str, Any]]]:
+        """(version, trailhouse metadata) of each commit after `after_version`, oldest first."""
+        dt = self._open(table)
+        if dt is None:
+            return []
+        wanted = dt.version() - after_version
+        if wanted <= 0:
+            return []
+        found = []
+        for entry in dt.history(limit=wanted):
+            raw = entry.get(COMMIT_KEY)
+            if raw is not None and entry["version"] > after_version:
+                found.append((int(entry["version"]), json.loads(raw)))
+        return sorted(found, key=lambda item: item[0])
+
+    def size_bytes(self, table: str) -> tuple[int, int]:
+        """(files, bytes) of the table's current version."""
+        dt = self._open(table)
+        if dt is None:
+            return (0, 0)
+        actions = dt.get_add_actions(flatten=True)
+        sizes = pa.table(actions).column("size_bytes").to_pylist()
+        return (len(sizes), sum(sizes))
