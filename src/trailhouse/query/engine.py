@@ -9,7 +9,7 @@ then hidden behind filtered views of the same names.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -34,6 +34,13 @@ class Scope:
 
     tables: frozenset[str] | None = None
     accounts: frozenset[str] | None = None
+    # Sandboxed (server) engines lock DuckDB down after registration: no file, URL or extension
+    # access and no setting changes. A second wall behind query/sandbox.py's statement check.
+    sandboxed: bool = False
+
+
+# Memory cap of a sandboxed connection, so a runaway query fails instead of taking the host down.
+SANDBOX_MEMORY_LIMIT = "2GB"
 
 
 def view_definitions() -> list[tuple[str, str]]:
@@ -58,6 +65,18 @@ class Engine:
         self._lock = threading.Lock()
         self.tables = self._register_tables()
         self._create_views()
+        if self.scope.sandboxed:
+            self._lock_down()
+
+    def _lock_down(self) -> None:
+        for statement in (
+            f"SET memory_limit='{SANDBOX_MEMORY_LIMIT}'",
+            "SET enable_external_access=false",
+            "SET autoinstall_known_extensions=false",
+            "SET autoload_known_extensions=false",
+            "SET lock_configuration=true",
+        ):
+            self.connection.execute(statement)
 
     def _register_tables(self) -> list[str]:
         present = []
@@ -97,6 +116,57 @@ class Engine:
                 return self.connection.execute(sql, params).fetch_arrow_table()
             except duckdb.Error as error:
                 raise QueryError(_describe(error, sql)) from None
+
+    def register_arrow(self, name: str, data: pa.Table) -> None:
+        """Expose an in-memory Arrow table as a relation (works after lock-down: no file access)."""
+        with self._lock:
+            self.connection.register(name, data)
+
+    def query_limited(
+        self,
+        sql: str,
+        params: Sequence[Any] | dict[str, Any] | None = None,
+        *,
+        timeout: float,
+        max_rows: int,
+    ) -> tuple[pa.Table, bool]:
+        """Run SQL with a time limit (interrupts the connection) and a row limit.
+
+        Returns the first `max_rows` rows and whether more existed.
+        """
+        with self._lock:
+            timer = threading.Timer(timeout, self.connection.interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                reader = self.connection.execute(sql, params).to_arrow_reader(min(max_rows + 1, 100_000))
+                batches: list[pa.RecordBatch] = []
+                count = 0
+                for batch in reader:
+                    batches.append(batch)
+                    count += batch.num_rows
+                    if count > max_rows:
+                        break
+                table = pa.Table.from_batches(batches, schema=reader.schema)
+            except duckdb.InterruptException:
+                raise QueryError(
+                    f"Query stopped after {timeout:g} s (the time limit)\n"
+                    "Narrow the time range or add filters; the limit is setting query_timeout_seconds."
+                ) from None
+            except duckdb.Error as error:
+                raise QueryError(_describe(error, sql)) from None
+            finally:
+                timer.cancel()
+        return table.slice(0, max_rows), count > max_rows
+
+    def batches(self, sql: str) -> Iterator[pa.RecordBatch]:
+        """Run SQL and stream the result in record batches (bounded memory for exports)."""
+        with self._lock:
+            try:
+                reader = self.connection.execute(sql).fetch_record_batch(rows_per_batch=10_000)
+            except duckdb.Error as error:
+                raise QueryError(_describe(error, sql)) from None
+        yield from reader
 
     def close(self) -> None:
         self.connection.close()

@@ -1,0 +1,144 @@
+"""`trailhouse ingest`: land CloudTrail objects from folders, buckets or queues in the lake."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from trailhouse.cli.main import lake_option
+from trailhouse.config import setting
+from trailhouse.errors import UsageError
+from trailhouse.ingest import pipeline
+from trailhouse.lake import Lake
+from trailhouse.sources.base import Source
+
+
+def _csv_set(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
+
+
+class _Bar:
+    """A progress bar on a terminal (stderr), counting objects and bytes."""
+
+    def __init__(self) -> None:
+        self.objects = 0
+        self.nbytes = 0
+
+    def advance(self, objects: int, nbytes: int) -> None:
+        self.objects += objects
+        self.nbytes += nbytes
+        if self.objects % 25 == 0:
+            click.echo(f"\r  {self.objects} objects, {self.nbytes / 1048576:.0f} MiB", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.objects:
+            click.echo("", err=True)
+
+
+def _open_sources(
+    specs: tuple[str, ...], since: date | None, follow: bool, extra: dict[str, object]
+) -> list[Source]:
+    sources: list[Source] = []
+    for spec in specs:
+        if "://" in spec or spec.startswith("https:"):
+            try:
+                from trailhouse.sources.resolve import open_source
+            except ImportError:
+                raise UsageError(f"Source '{spec}' needs the AWS sources, which are not installed") from None
+            sources.append(open_source(spec, since=since, follow=follow, options=extra))
+        else:
+            if follow:
+                raise UsageError("--follow applies to sqs:// sources only\nDrop --follow for a folder.")
+            from trailhouse.sources.local import LocalSource
+
+            sources.append(LocalSource(Path(spec)))
+    return sources
+
+
+@click.command(name="ingest")
+@click.argument("sources", nargs=-1, required=True)
+@lake_option
+@click.option("--follow", is_flag=True, help="Keep polling an SQS queue until SIGTERM.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="S3 listing: only days from this date on.")
+@click.option(
+    "--enqueue", metavar="SQS", help="S3 listing: send the objects to this queue instead of ingesting."
+)
+@click.option(
+    "--max-receives",
+    type=int,
+    default=5,
+    show_default=True,
+    help="SQS: receives before a message is quarantined.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=lambda: int(setting("workers")),
+    help="Parser processes (0 = one per core).",
+)
+@click.option(
+    "--batch-mb", type=int, default=lambda: int(setting("batch_mb")), help="JSON MiB gathered per commit."
+)
+@click.option(
+    "--accounts", default=lambda: setting("accounts"), help="Allow-list of accounts (comma-separated)."
+)
+@click.option(
+    "--regions", default=lambda: setting("regions"), help="Allow-list of regions (comma-separated)."
+)
+@click.option("--validate", is_flag=True, help="Validate digest chains and log-file hashes after ingesting.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+def ingest_command(
+    sources: tuple[str, ...],
+    lake: str,
+    follow: bool,
+    since: object,
+    enqueue: str | None,
+    max_receives: int,
+    workers: int,
+    batch_mb: int,
+    accounts: str,
+    regions: str,
+    validate: bool,
+    quiet: bool,
+) -> None:
+    """Ingest CloudTrail objects from SOURCES (folders, s3://bucket/prefix, sqs://queue) into the lake.
+
+    Every object is accounted for (ingested, skipped with a reason, or quarantined with the error),
+    each event is stored once, and re-running adds nothing.
+    """
+    since_date = since.date() if since is not None else None  # type: ignore[attr-defined]
+    extra: dict[str, object] = {"max_receives": max_receives}
+    if enqueue:
+        from trailhouse.sources.enqueue import enqueue_objects
+
+        sent = enqueue_objects(list(sources), enqueue, since=since_date)
+        if not quiet:
+            click.echo(f"sent {sent} objects to {enqueue}")
+        return
+    opened = _open_sources(sources, since_date, follow, extra)
+    options = pipeline.IngestOptions(
+        workers=workers, batch_mb=batch_mb, accounts=_csv_set(accounts), regions=_csv_set(regions)
+    )
+    bar = _Bar() if not quiet and sys.stderr.isatty() else None
+    try:
+        result = pipeline.ingest(opened, Lake(lake), options, bar)
+    finally:
+        if bar:
+            bar.close()
+        for source in opened:
+            source.close()
+    if not quiet:
+        for line in result.summary():
+            click.echo(line)
+    if validate:
+        from trailhouse.integrity.validate import validate_after_ingest
+
+        summary = validate_after_ingest(Lake(lake))
+        if not quiet:
+            click.echo(str(summary))
+
+
+ingest = ingest_command

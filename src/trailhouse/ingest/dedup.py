@@ -1,0 +1,66 @@
+"""Which events the lake already holds, by (recipientAccountId, eventID), one UTC day at a time.
+
+Two copies of one event (an organisation trail and an account trail both deliver it) carry the
+same eventTime, so they fall on the same `event_date`. The index loads a day's keys from the lake
+once (two columns of one partition), keeps the few most recent days, and learns every key it
+accepts, so each batch is checked without rescanning partitions. Records without an eventID are
+always kept.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from trailhouse.lake import Lake
+
+_KEY_COLUMNS = ("recipientAccountId", "eventID")
+
+
+def _keys(table: pa.Table) -> list[str | None]:
+    account = pc.fill_null(table.column("recipientAccountId"), "")
+    joined = pc.binary_join_element_wise(account, table.column("eventID"), "/")
+    return joined.to_pylist()
+
+
+class DedupIndex:
+    """Event keys already stored, per day, for the tables that carry eventID."""
+
+    def __init__(self, lake: Lake, table: str, *, days_kept: int = 4) -> None:
+        self.lake = lake
+        self.table = table
+        self.days_kept = days_kept
+        self._days: OrderedDict[date | None, set[str]] = OrderedDict()
+
+    def _day(self, day: date | None) -> set[str]:
+        if day in self._days:
+            self._days.move_to_end(day)
+            return self._days[day]
+        where = ds.field("event_date").is_null() if day is None else ds.field("event_date") == day
+        stored = self.lake.read(self.table, columns=list(_KEY_COLUMNS), filter=where)
+        keys = {k for k in _keys(stored) if k is not None} if stored is not None else set()
+        self._days[day] = keys
+        while len(self._days) > self.days_kept:
+            self._days.popitem(last=False)
+        return keys
+
+    def keep_new(self, rows: pa.Table) -> tuple[pa.Table, int]:
+        """The rows not yet stored (nor seen earlier in this run); and how many were dropped."""
+        if rows.num_rows == 0:
+            return rows, 0
+        keys = _keys(rows)
+        days = rows.column("event_date").to_pylist()
+        mask = []
+        for key, day in zip(keys, days, strict=True):
+            if key is None:
+                mask.append(True)
+                continue
+            seen = self._day(day)
+            mask.append(key not in seen)
+            seen.add(key)
+        dropped = mask.count(False)
+        return (rows.filter(pa.array(mask)) if dropped else rows), dropped
