@@ -1,0 +1,262 @@
+"""What the HTTP app does for a signed-in user: sandboxed SQL, reports, events, status.
+
+Every method takes the caller's `Access` and runs on an `Engine` scoped to it (granted tables,
+granted accounts, DuckDB locked down), so no route can forget the grants. Engines are pooled per
+scope and rebuilt when a table's Delta version moves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from trailhouse import config
+from trailhouse.auth import audit
+from trailhouse.auth.grants import ADMIN_AUDIT_TABLE, AUDIT_VIEWS, Access
+from trailhouse.errors import QueryRefusedError
+from trailhouse.lake import Lake
+from trailhouse.query.engine import ACCOUNT_COLUMN, TABLES, Engine, Scope, view_definitions
+from trailhouse.query.sandbox import CheckedStatement, NotGrantedError, check_statement
+
+AUDIT_RELATIONS = AUDIT_VIEWS | {ADMIN_AUDIT_TABLE}
+# Drill-down filters: query-string name -> SQL expression on cloudtrail (values are bound).
+DRILL_COLUMNS = {
+    "eventName": "eventName",
+    "eventSource": "eventSource",
+    "errorCode": "errorCode",
+    "awsRegion": "awsRegion",
+    "recipientAccountId": "recipientAccountId",
+    "sourceIPAddress": "sourceIPAddress",
+    "userName": '"userIdentity".userName',
+    "arn": '"userIdentity".arn',
+    "userType": '"userIdentity".type',
+    "eventType": "eventType",
+}
+EVENT_LIST_COLUMNS = (
+    "eventTime",
+    "eventID",
+    "recipientAccountId",
+    "awsRegion",
+    "eventSource",
+    "eventName",
+    "errorCode",
+    "sourceIPAddress",
+)
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    table: pa.Table
+    truncated: bool
+    statement: CheckedStatement
+    seconds: float
+
+
+def scope_for(access: Access) -> Scope:
+    """The engine scope of an access: base tables to register and accounts to filter to."""
+    if access.relations is None:
+        tables: frozenset[str] | None = None if not access.denied else frozenset(TABLES) - access.denied
+    else:
+        tables = access.relations & frozenset(TABLES)
+        if access.relations - frozenset(TABLES) - AUDIT_RELATIONS:
+            # granted views read the account-scoped tables (filtered like the tables themselves)
+            tables |= frozenset(ACCOUNT_COLUMN)
+    return Scope(tables=tables, accounts=access.accounts, sandboxed=True)
+
+
+class EnginePool:
+    """Idle engines per scope; the lake's table versions are checked at most every `check_seconds`."""
+
+    def __init__(self, lake: Lake, *, check_seconds: float = 5.0, size: int = 8) -> None:
+        self.lake = lake
+        self.check_seconds = check_seconds
+        self.size = size
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[Scope, tuple[int | None, ...]], list[Engine]] = {}
+        self._versions: tuple[int | None, ...] = ()
+        self._checked = -1e9
+
+    def versions(self) -> tuple[int | None, ...]:
+        now = time.monotonic()
+        if now - self._checked >= self.check_seconds:
+            versions = tuple(self.lake.version(t) for t in TABLES)
+            with self._lock:
+                if versions != self._versions:
+                    stale = [e for key, idle in self._idle.items() if key[1] != versions for e in idle]
+                    self._idle = {k: v for k, v in self._idle.items() if k[1] == versions}
+                    for engine in stale:
+                        engine.close()
+                self._versions, self._checked = versions, now
+        return self._versions
+
+    @contextlib.contextmanager
+    def engine(self, scope: Scope) -> Iterator[Engine]:
+        key = (scope, self.versions())
+        with self._lock:
+            idle = self._idle.get(key)
+            engine = idle.pop() if idle else None
+        if engine is None:
+            engine = Engine(self.lake, scope)
+        try:
+            yield engine
+        finally:
+            with self._lock:
+                idle = self._idle.setdefault(key, []) if key[1] == self._versions else None
+                keep = idle is not None and len(idle) < self.size
+                if keep and idle is not None:
+                    idle.append(engine)
+            if not keep:
+                engine.close()
+
+    def close(self) -> None:
+        with self._lock:
+            for idle in self._idle.values():
+                for engine in idle:
+                    engine.close()
+            self._idle.clear()
+
+
+class Service:
+    """The use cases behind the routes, for one lake."""
+
+    def __init__(self, lake: Lake, *, timeout: float | None = None, row_limit: int | None = None) -> None:
+        self.lake = lake
+        self.pool = EnginePool(lake)
+        self.timeout = timeout if timeout is not None else float(config.setting("query_timeout_seconds"))
+        self.row_limit = row_limit if row_limit is not None else int(config.setting("query_row_limit"))
+
+    def relations(self, access: Access) -> list[str]:
+        """Tables and views the caller may query (those this lake has)."""
+        present = [t for t in TABLES if self.lake.exists(t)]
+        names = present + [name for name, _ in view_definitions()] + sorted(AUDIT_RELATIONS)
+        return sorted({n for n in names if access.may_query(n)})
+
+    def run_sql(self, access: Access, sql: str) -> QueryOutcome:
+        """Check `sql` against the sandbox and the grants, then run it with the time and row limits."""
+        checked = check_statement(sql, access.may_query)
+        started = time.monotonic()
+        wants_audit = bool(set(checked.relations) & AUDIT_RELATIONS)
+        if wants_audit and set(checked.relations) - AUDIT_RELATIONS:
+            raise QueryRefusedError(
+                "Statement refused: audit views cannot be joined with other tables\n"
+                "Query the audit views on their own."
+            )
+        if wants_audit:
+            engine = self._audit_engine(access)
+            try:
+                table, truncated = engine.query_limited(
+                    checked.sql, timeout=self.timeout, max_rows=self.row_limit
+                )
+            finally:
+                engine.close()
+        else:
+            with self.pool.engine(scope_for(access)) as engine:
+                table, truncated = engine.query_limited(
+                    checked.sql, timeout=self.timeout, max_rows=self.row_limit
+                )
+        return QueryOutcome(table, truncated, checked, time.monotonic() - started)
+
+    def _audit_engine(self, access: Access) -> Engine:
+        engine = Engine(self.lake, Scope(tables=frozenset(), accounts=frozenset(), sandboxed=True))
+        records = audit.read_audit(self.lake)
+        engine.register_arrow(
+            "__audit_steward", audit.to_table(audit.steward_rows(records, access.administered))
+        )
+        if access.is_admin:
+            engine.register_arrow("__audit_all", audit.to_table(records))
+            engine.query(f"CREATE VIEW {ADMIN_AUDIT_TABLE} AS SELECT * FROM __audit_all")
+        for name, select in audit.audit_view_definitions():
+            engine.query(f"CREATE VIEW {name} AS {select}")
+        return engine
+
+    def _require(self, access: Access, relation: str) -> None:
+        if not access.may_query(relation):
+            raise NotGrantedError(
+                f"No grant on '{relation}'\n"
+                "Ask an administrator for a grant ('trailhouse grant USER --accounts ... --lake L')."
+            )
+
+    def run_report(self, access: Access, name: str, params: Any) -> Any:
+        """Run a named report on the caller's scope (reports read `cloudtrail`, so that grant is needed)."""
+        from trailhouse.query import reports
+
+        self._require(access, "cloudtrail")
+        spec = reports.get_report(name)
+        with self.pool.engine(scope_for(access)) as engine:
+            return reports.run_report(engine, spec.name, params)
+
+    def list_events(
+        self, access: Access, filters: dict[str, str], since: Any, until: Any, limit: int
+    ) -> pa.Table:
+        """The events behind a number: cloudtrail rows matching drill-down filters, newest first."""
+        self._require(access, "cloudtrail")
+        clauses, params = [], []
+        for key, value in filters.items():
+            column = DRILL_COLUMNS.get(key)
+            if column is None:
+                continue
+            if value == "":
+                clauses.append(f"{column} IS NULL")
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if since is not None:
+            clauses.append("eventTime >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("eventTime < ?")
+            params.append(until)
+        where = " AND ".join(clauses) or "TRUE"
+        sql = (
+            f"SELECT {', '.join(EVENT_LIST_COLUMNS)} FROM cloudtrail WHERE {where} "
+            f"ORDER BY eventTime DESC LIMIT {int(limit)}"
+        )
+        with self.pool.engine(scope_for(access)) as engine:
+            if "cloudtrail" not in engine.tables:
+                return pa.table({c: pa.array([], pa.string()) for c in EVENT_LIST_COLUMNS})
+            table, _ = engine.query_limited(sql, params, timeout=self.timeout, max_rows=limit)
+        return table
+
+    def event(self, access: Access, event_id: str) -> dict[str, Any] | None:
+        """The full original record of one event, or None (also when its account is not granted)."""
+        from trailhouse.ingest.export import original_records
+
+        self._require(access, "cloudtrail")
+        with self.pool.engine(scope_for(access)) as engine:
+            if "cloudtrail" not in engine.tables:
+                return None
+            table, _ = engine.query_limited(
+                "SELECT * FROM cloudtrail WHERE eventID = ? LIMIT 1",
+                [event_id],
+                timeout=self.timeout,
+                max_rows=1,
+            )
+        if table.num_rows == 0:
+            return None
+        return next(original_records(table, "cloudtrail"))
+
+    def status(self) -> dict[str, Any]:
+        """The lake's status: `lake_status` when the ingest package provides it, else table facts."""
+        try:
+            from trailhouse.ingest.status import lake_status
+        except ImportError:
+            lake_status = None
+        if lake_status is not None:
+            result: dict[str, Any] = lake_status(self.lake).as_dict()
+            return result
+        tables = {}
+        for table in TABLES:
+            version = self.lake.version(table)
+            if version is not None:
+                files, size = self.lake.size_bytes(table)
+                tables[table] = {"version": version, "files": files, "bytes": size}
+        return {"lake": self.lake.root, "tables": tables}
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,0 +1,105 @@
+"""The sandbox behind every route: grants filter rows, DuckDB is locked down, limits hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.trail_fixtures import ACCOUNT_A, ACCOUNT_B, HIDDEN_EVENT_ID
+from trailhouse.api.service import Service
+from trailhouse.auth.grants import Access, Grant, effective_access
+from trailhouse.errors import QueryError, QueryRefusedError
+from trailhouse.lake import Lake
+from trailhouse.query.sandbox import NotGrantedError
+
+ADMIN = effective_access("admin", (), True, [])
+ALICE = effective_access("alice", (), False, [Grant("g", "alice", None, frozenset({ACCOUNT_A}))])
+
+
+@pytest.fixture
+def service(lake: Lake) -> Service:
+    return Service(lake, timeout=5, row_limit=10)
+
+
+def accounts_seen(service: Service, access: Access) -> set[str]:
+    out = service.run_sql(access, "SELECT DISTINCT recipientAccountId FROM cloudtrail")
+    return set(out.table.column(0).to_pylist())
+
+
+def test_service_user_sees_only_granted_accounts(service: Service) -> None:
+    assert accounts_seen(service, ADMIN) == {ACCOUNT_A, ACCOUNT_B}
+    assert accounts_seen(service, ALICE) == {ACCOUNT_A}
+
+
+def test_service_hidden_event_is_not_found_for_other_accounts(service: Service) -> None:
+    assert service.event(ALICE, HIDDEN_EVENT_ID) is None
+    record = service.event(ADMIN, HIDDEN_EVENT_ID)
+    assert record is not None and record["eventName"] == "DeleteTrail"
+
+
+def test_service_row_limit_truncates(service: Service) -> None:
+    out = service.run_sql(ADMIN, "SELECT eventID FROM cloudtrail")
+    assert out.table.num_rows == 10 and out.truncated
+
+
+def test_service_time_limit_interrupts(lake: Lake) -> None:
+    slow = Service(lake, timeout=0.5, row_limit=10)
+    sql = (
+        "SELECT sum(hash(a.eventID || b.eventID || c.eventID || d.eventID || e.eventID)) "
+        "FROM cloudtrail a, cloudtrail b, cloudtrail c, cloudtrail d, cloudtrail e"
+    )
+    with pytest.raises(QueryError) as info:
+        slow.run_sql(ADMIN, sql)
+    assert str(info.value).startswith("Query stopped after 0.5 s (the time limit)")
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_parquet('/etc/passwd')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM '/etc/passwd'",
+        "COPY (SELECT 1) TO '/tmp/trailhouse-escape.csv'",
+        "ATTACH '/tmp/trailhouse-escape.db'",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET threads = 64",
+        "PRAGMA database_list",
+        "WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) SELECT count(*) FROM t",
+        "SELECT 1; SELECT 2",
+        "SELECT * FROM __raw_cloudtrail",
+        "SELECT * FROM duckdb_settings()",
+        "SELECT * FROM main.cloudtrail",
+    ],
+)
+def test_service_sandbox_escapes_are_refused(service: Service, sql: str) -> None:
+    with pytest.raises(QueryRefusedError) as info:
+        service.run_sql(ADMIN, sql)
+    assert str(info.value).startswith("Statement refused: ")
+
+
+def test_service_lake_files_cannot_be_read_directly(service: Service, lake: Lake) -> None:
+    with pytest.raises(QueryRefusedError):
+        service.run_sql(ADMIN, f"SELECT * FROM '{lake.root}/cloudtrail/**/*.parquet'")
+    with pytest.raises(QueryRefusedError):
+        service.run_sql(ADMIN, f"SELECT * FROM parquet_scan('{lake.root}/cloudtrail/**/*.parquet')")
+
+
+def test_service_duckdb_refuses_files_even_past_the_parser(service: Service, lake: Lake) -> None:
+    """The second wall: a sandboxed engine cannot touch files or settings whatever SQL reaches it."""
+    from trailhouse.api.service import scope_for
+
+    with service.pool.engine(scope_for(ADMIN)) as engine:
+        for sql in (
+            f"SELECT * FROM read_parquet('{lake.root}/cloudtrail/**/*.parquet')",
+            "SET enable_external_access = true",
+            "COPY (SELECT 1) TO '/tmp/trailhouse-escape.csv'",
+        ):
+            with pytest.raises(QueryError):
+                engine.query_limited(sql, timeout=5, max_rows=1)
+
+
+def test_service_ungranted_table_is_403_kind(service: Service) -> None:
+    with pytest.raises(NotGrantedError):
+        service.run_sql(ALICE, "SELECT * FROM ledger")
+    with pytest.raises(NotGrantedError):
+        service.run_sql(ALICE, "SELECT * FROM audit_logs")
