@@ -5,6 +5,7 @@ A report file is plain SQL with a header of comments and one or more sections:
     -- description: One line that `trailhouse report list` shows.
     -- param: interval = day {hour,day,week,month} Time bucket of the over-time sections.
     -- param: min_days:int = 2 Days an error must recur on to be listed.
+    -- param: bucket = - Only this bucket ("-": no default).
     -- section: over_time
     SELECT ... FROM cloudtrail WHERE {filters} ... LIMIT $limit;
     -- section: top_principals
@@ -144,7 +145,7 @@ def parse_report(name: str, text: str) -> ReportSpec:
             parameters.append(
                 ReportParameter(
                     name=pname,
-                    default=default or None,
+                    default=None if default in ("", "-") else default,
                     help=help_text.strip(),
                     choices=tuple(c.strip() for c in choices.split(",")) if choices else (),
                     is_int=kind == "int",

@@ -1,0 +1,11 @@
+SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
+       any_value(userIdentity.type) AS principal_type,
+       min(eventTime) AS first_seen,
+       max(eventTime) AS last_seen,
+       count(*) AS events,
+       count(errorCode) AS errors,
+       list_sort(list(DISTINCT recipientAccountId)) AS accounts,
+       list_sort(list(DISTINCT replace(eventSource, '.amazonaws.com', ''))) AS services
+FROM cloudtrail
+GROUP BY principal

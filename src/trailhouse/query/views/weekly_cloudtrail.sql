@@ -1,0 +1,2 @@
+SELECT * FROM cloudtrail
+WHERE event_date > (SELECT max(event_date) FROM cloudtrail) - 7
