@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
@@ -147,6 +148,17 @@ class Lake:
             if raw is not None and entry["version"] > after_version:
                 found.append((int(entry["version"]), json.loads(raw)))
         return sorted(found, key=lambda item: item[0])
+
+    def column_max(self, table: str, column: str) -> Any:
+        """The largest value of a column, from the Delta log's file statistics (no data read)."""
+        dt = self._open(table)
+        if dt is None:
+            return None
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        name = f"max.{column}"
+        if name not in actions.column_names or actions.num_rows == 0:
+            return None
+        return pc.max(actions.column(name)).as_py()
 
     def size_bytes(self, table: str) -> tuple[int, int]:
         """(files, bytes) of the table's current version."""

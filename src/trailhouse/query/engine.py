@@ -113,7 +113,7 @@ class Engine:
         """Run SQL and return the result as an Arrow table."""
         with self._lock:
             try:
-                return self.connection.execute(sql, params).fetch_arrow_table()
+                return self.connection.execute(sql, params).to_arrow_table()
             except duckdb.Error as error:
                 raise QueryError(_describe(error, sql)) from None
 
@@ -163,7 +163,7 @@ class Engine:
         """Run SQL and stream the result in record batches (bounded memory for exports)."""
         with self._lock:
             try:
-                reader = self.connection.execute(sql).fetch_record_batch(rows_per_batch=10_000)
+                reader = self.connection.execute(sql).to_arrow_reader(10_000)
             except duckdb.Error as error:
                 raise QueryError(_describe(error, sql)) from None
         yield from reader
@@ -173,5 +173,10 @@ class Engine:
 
 
 def _describe(error: Exception, sql: str) -> str:
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return f'Query failed: {first}\nCheck the SQL; `trailhouse query "SHOW TABLES"` lists what exists.'
+    lines = [line for line in str(error).strip().splitlines() if line.strip()]
+    first = lines[0] if lines else type(error).__name__
+    where = [line for line in lines[1:] if line.startswith("LINE ") or line.strip() == "^"]
+    caret = [line for line in lines[1:] if line.strip().startswith("^")]
+    position = "\n".join([*where[:1], *caret[:1]])
+    hint = 'Check the SQL; `trailhouse query "SHOW TABLES"` lists what exists.'
+    return f"Query failed: {first}" + (f"\n{position}" if position else "") + f"\n{hint}"

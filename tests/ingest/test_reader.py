@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import event, strip_nulls
+from trailhouse.errors import ObjectReadError
+from trailhouse.ingest.export import original_records
+from trailhouse.ingest.reader import parse_object
+from trailhouse.model.schema import CLOUDTRAIL_SCHEMA, EVENTS
+
+
+def parse(records: list[Any]) -> Any:
+    return parse_object(json.dumps({"Records": records}).encode(), EVENTS, "k")
+
+
+def roundtrip(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    parsed = parse(records)
+    return list(original_records(parsed.rows))
+
+
+def test_reader_builds_typed_columns_in_the_table_schema() -> None:
+    parsed = parse([event(eventName="RunInstances")])
+    assert parsed.rows.schema == CLOUDTRAIL_SCHEMA
+    row = parsed.rows.to_pylist()[0]
+    assert row["eventName"] == "RunInstances"
+    assert row["userIdentity"]["userName"] == "alice"
+    assert row["recipientAccountId"] == "012345678901"  # leading zero kept: a string
+    assert str(row["event_date"]) == "2026-11-01"
+    assert json.loads(row["requestParameters"]) == {"maxResults": 5}
+    assert row["_rescued_data"] is None
+    assert not parsed.fallback
+
+
+@pytest.mark.parametrize(
+    ("fields", "rescued"),
+    [
+        ({"brandNewField": {"x": [1, 2]}}, "brandNewField"),  # unknown top-level field
+        ({"readOnly": "true"}, "readOnly"),  # a string where a boolean is usual
+        ({"userIdentity": "anonymous"}, "userIdentity"),  # a string where an object is usual
+        ({"eventTime": "2026-11-01T10:00:00.123Z"}, "eventTime"),  # fractional seconds
+        ({"resources": {"ARN": "arn:aws:s3:::b"}}, "resources"),  # an object where a list is usual
+    ],
+)
+def test_reader_rescues_values_that_do_not_fit(fields: dict[str, Any], rescued: str) -> None:
+    original = event(**fields)
+    parsed = parse([original, event()])
+    rows = parsed.rows.to_pylist()
+    assert rescued in json.loads(rows[0]["_rescued_data"])
+    assert rows[1]["_rescued_data"] is None
+    assert strip_nulls(roundtrip([original])[0]) == strip_nulls(original)
+
+
+def test_reader_rescues_unknown_nested_keys_and_keeps_the_typed_value() -> None:
+    identity = {**event()["userIdentity"], "futureField": {"deep": True}}
+    original = event(userIdentity=identity)
+    row = parse([original]).rows.to_pylist()[0]
+    assert row["userIdentity"]["userName"] == "alice"  # still queryable
+    assert json.loads(row["_rescued_data"])["userIdentity"]["futureField"] == {"deep": True}
+    assert roundtrip([original])[0]["userIdentity"] == identity
+
+
+def test_reader_keeps_integers_beyond_64_bits_exactly() -> None:
+    huge = 2**70 + 1
+    original = event(requestParameters={"n": huge}, surprise=huge)
+    text = json.dumps({"Records": [original]}).encode()
+    exported = list(original_records(parse_object(text, EVENTS, "k").rows))[0]
+    assert exported["requestParameters"]["n"] == huge
+    assert exported["surprise"] == huge
+
+
+def test_reader_fallback_gives_the_same_rows_as_the_fast_path() -> None:
+    plain = [event(eventID=f"e{i}", requestID="r") for i in range(3)]
+    fast = parse(plain)
+    slow = parse([*plain, event(readOnly="yes")])  # one bad type sends the file down the fallback
+    assert not fast.fallback and slow.fallback
+    assert (
+        slow.rows.slice(0, 3)
+        .drop_columns(["source_object"])
+        .equals(fast.rows.drop_columns(["source_object"]))
+    )
+
+
+def test_reader_sets_aside_records_that_are_not_objects() -> None:
+    parsed = parse([event(), "garbage", 7])
+    assert parsed.records == 3 and parsed.rows.num_rows == 1
+    assert [(b.index, b.reason) for b in parsed.bad_records] == [
+        (1, "record is not a JSON object"),
+        (2, "record is not a JSON object"),
+    ]
+
+
+def test_reader_accepts_unknown_regions_and_missing_fields() -> None:
+    original = {"eventTime": "2026-11-01T00:00:00Z", "awsRegion": "us-north-2r", "eventName": "X"}
+    assert roundtrip([original]) == [original]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty file"),
+        (b"  \n", "empty file"),
+        (b'[{"eventName": "X"}]', 'a JSON array, not a CloudTrail log file ({"Records": [...]})'),
+        (b'{"logEvents": []}', 'a JSON object without a "Records" list, not a CloudTrail log file'),
+        (b'{"Records": 5}', 'a JSON object without a "Records" list, not a CloudTrail log file'),
+    ],
+)
+def test_reader_skips_content_that_is_not_a_cloudtrail_file(body: bytes, reason: str) -> None:
+    assert parse_object(body, EVENTS, "k").skip_reason == reason
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"Records": [{"eventName": "X"}', "not valid JSON"),
+        (b"hello", "not JSON: the content starts with b'h'"),
+        (b"\x1f\x8b\x08garbage", "not a readable gzip file"),
+    ],
+)
+def test_reader_refuses_unreadable_objects(body: bytes, message: str) -> None:
+    with pytest.raises(ObjectReadError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        parse_object(body, EVENTS, "k")
+
+
+def test_reader_reads_every_member_of_a_multi_member_gzip() -> None:
+    first = gzip.compress(b'{"Records": [{"eventName": "A", "eventTime": "2026-11-01T00:00:00Z"},')
+    second = gzip.compress(b'{"eventName": "B", "eventTime": "2026-11-01T00:00:00Z"}]}')
+    parsed = parse_object(first + second, EVENTS, "k")
+    assert parsed.rows.column("eventName").to_pylist() == ["A", "B"]
+
+
+def test_reader_empty_records_list_gives_no_rows() -> None:
+    parsed = parse([])
+    assert parsed.records == 0 and parsed.rows.num_rows == 0 and not parsed.skip_reason
