@@ -77,6 +77,6 @@ def test_keys_agree_with_the_corpus_vectors() -> None:
         info = classify_key(case["key"])
         # the corpus' "accepted by default" means: an event log object (digests/insights are routed elsewhere)
         expected_events = (
-            case["accepted_by_default"] or case["key"].endswith(".json") and "/CloudTrail/" in case["key"]
+            case["accepted_by_default"] or (case["key"].endswith(".json") and "/CloudTrail/" in case["key"])
         )
         assert (info.kind == "events") == expected_events, case["key"]
