@@ -192,6 +192,26 @@ def get_report(name: str) -> ReportSpec:
     return spec
 
 
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_time(text: str, flag: str = "--since", now: datetime | None = None) -> datetime:
+    """A UTC datetime from "2026-11-01", an ISO time ("2026-11-01T10:00:00Z") or "7d" / "12h" ago."""
+    value = text.strip()
+    if match := _RELATIVE.match(value):
+        ago = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now or datetime.now(UTC)) - ago
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"Invalid value '{text}' for {flag}\n"
+            "Expected a date (2026-11-01), an ISO time (2026-11-01T10:00:00Z) or an age (7d, 12h, 30m, 2w)."
+        ) from None
+    return _utc(parsed)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
