@@ -101,3 +101,17 @@ def hash_path(path: Path | str, *, event_times: bool = False) -> FileHash:
 def gunzip(data: bytes) -> bytes:
     """A whole (small) object's uncompressed bytes: digests are a few KB."""
     return b"".join(_inflate(iter([data])))
+
+
+def hash_uri(uri: str) -> FileHash | None:
+    """Hash a log file at a local path or s3:// uri; None when it does not exist (runs in workers)."""
+    if uri.startswith("s3://"):
+        from trailhouse.sources import digest_objects
+
+        bucket, key = digest_objects.split_uri(uri)
+        chunks = digest_objects.stream_object(bucket, key)
+        return None if chunks is None else hash_chunks(chunks)
+    try:
+        return hash_path(uri)
+    except (FileNotFoundError, IsADirectoryError):
+        return None

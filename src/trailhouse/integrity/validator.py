@@ -1,0 +1,276 @@
+"""Validate CloudTrail logs against their digests: read the digests, check the chains, hash the log files.
+
+Hashing dominates (every log file is read and inflated), so it runs in a pool of workers with a
+bounded number of files in flight: memory stays flat whatever the bucket's size. `sequential=True`
+hashes one file at a time, as `aws cloudtrail validate-logs` does (the benchmark's baseline).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from trailhouse.errors import IntegrityError, ObjectReadError
+from trailhouse.integrity.chain import ChainResult, LoadedDigest, check_chains
+from trailhouse.integrity.hashing import FileHash, gunzip, hash_uri
+from trailhouse.integrity.outcomes import Finding, Status, ValidationSummary
+from trailhouse.integrity.public_keys import KeyRing
+from trailhouse.integrity.stores import Found, Store
+from trailhouse.model.digest import parse_digest, parse_digest_key
+from trailhouse.model.keys import classify_key, identity
+
+Pool = Literal["thread", "process"]
+T = TypeVar("T")
+R = TypeVar("R")
+_HOUR = dt.timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which digests and log files to validate."""
+
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    account: str | None = None
+    region: str | None = None
+
+    def has_digest(self, key: str) -> bool:
+        name = parse_digest_key(key)
+        if name is None:
+            return self.start is None and self.end is None and self.account is None and self.region is None
+        if self.account and name.account != self.account:
+            return False
+        if self.region and name.region != self.region:
+            return False
+        when = dt.datetime.strptime(name.time, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+        if self.start and when < self.start:
+            return False
+        # A digest delivered up to an hour after the end still lists files delivered before it.
+        return not (self.end and when > self.end + _HOUR)
+
+    def has_log(self, key: str) -> bool:
+        info = classify_key(key)
+        if self.account and info.account != self.account:
+            return False
+        if self.region and info.region != self.region:
+            return False
+        if (self.start or self.end) and info.delivered:
+            when = dt.datetime.strptime(info.delivered[:13], "%Y%m%dT%H%M").replace(tzinfo=dt.UTC)
+            if (self.start and when < self.start) or (self.end and when > self.end):
+                return False
+        return True
+
+
+def default_workers() -> int:
+    return max(2, min(32, (os.cpu_count() or 1)))
+
+
+def bounded_map(
+    fn: Callable[[Any], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    pool: Pool = "thread",
+    arg: Callable[[T], Any] | None = None,
+) -> Iterator[tuple[T, R]]:
+    """(item, fn(arg(item))) for each item, by `workers` workers with at most 4 per worker in flight.
+
+    With processes (spawn), `fn` and `arg(item)` must pickle; `fn` should live in a light module.
+    """
+    executor: Executor
+    if pool == "process":
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    else:
+        executor = ThreadPoolExecutor(workers)
+    limit = workers * 4
+    with executor:
+        pending: list[tuple[T, Future[R]]] = []
+        for item in items:
+            pending.append((item, executor.submit(fn, arg(item) if arg else item)))
+            if len(pending) >= limit:
+                done, future = pending.pop(0)
+                yield done, future.result()
+        for done, future in pending:
+            yield done, future.result()
+
+
+def load_digest(store: Store, found: Found) -> LoadedDigest:
+    """Read, gunzip and parse one digest; the failure is kept, not raised."""
+    stored = store.read_digest(found)
+    if stored.data is None:
+        return LoadedDigest(found, None, None)
+    try:
+        raw = gunzip(stored.data)
+    except (zlib.error, OSError, ValueError) as error:
+        return LoadedDigest(found, stored.data, None, error=f"not gzip ({error})")
+    try:
+        digest = parse_digest(raw, identity(found.key))
+    except ObjectReadError as error:
+        return LoadedDigest(found, raw, None, error=str(error).splitlines()[0])
+    return LoadedDigest(found, raw, digest, stored.signature, stored.signature_source)
+
+
+@dataclass(frozen=True)
+class _LogTask:
+    uri: str
+    key: str  # s3Object as listed
+    expected: str
+    digest: str  # identity of the listing digest
+    digest_status: Status
+
+
+def _log_finding(task: _LogTask, result: FileHash | None) -> Finding:
+    source = identity(task.key)
+    if result is None:
+        listed = f"listed in {task.digest}"
+        return Finding("log", "missing", task.uri, source, listed, "not found", task.digest)
+    if result.sha256 != task.expected:
+        detail = f"SHA-256 of the uncompressed file is {result.sha256}; the digest recorded {task.expected}"
+        return Finding("log", "invalid", task.uri, source, detail, "hash value doesn't match", task.digest)
+    moved = "" if task.uri.endswith(task.key) else f"found at {task.uri}, listed as {task.key}"
+    if task.digest_status == "valid":
+        return Finding("log", "valid", task.uri, source, moved, "moved" if moved else "", task.digest)
+    why = "its digest is unverifiable" if task.digest_status == "unverified" else "its digest is not valid"
+    detail = f"hash matches {task.digest}, but {why}" + (f"; {moved}" if moved else "")
+    return Finding("log", "unverified", task.uri, source, detail, "digest not verified", task.digest)
+
+
+def _log_tasks(
+    store: Store, loaded: list[LoadedDigest], chains: ChainResult, findings: list[Finding], skip: set[str]
+) -> Iterator[_LogTask]:
+    """One task per listed log file to hash; files that are not there become findings at once."""
+    seen: set[str] = set()
+    for item in loaded:
+        if item.digest is None:
+            continue
+        status = chains.status_by_claim.get(item.claim, "unverified")
+        for entry in item.digest.get("logFiles", []):
+            key = str(entry.get("s3Object", ""))
+            source = identity(key)
+            if source in seen or source in skip:
+                continue
+            seen.add(source)
+            uri = store.locate_log(str(entry.get("s3Bucket", "")), key)
+            digest = identity(item.claim)
+            if uri is None:
+                where = f"s3://{entry.get('s3Bucket')}/{key}"
+                listed = f"listed in {digest}"
+                findings.append(Finding("log", "missing", where, source, listed, "not found", digest))
+                continue
+            yield _LogTask(uri, key, str(entry.get("hashValue", "")), digest, status)
+
+
+def _unlisted(
+    store: Store, scope: Scope, listed: set[str], newest: dict[tuple[str, str], str]
+) -> list[Finding]:
+    """Log files the store holds that no digest lists."""
+    found = []
+    for log in store.logs():
+        source = identity(log.key)
+        if source in listed or not scope.has_log(log.key):
+            continue
+        info = classify_key(log.key)
+        latest = newest.get((info.account, info.region), "")
+        if latest and info.delivered and info.delivered[:13] >= latest[:13]:
+            detail = "delivered after the newest digest; CloudTrail lists it in the next one"
+        else:
+            detail = "no digest lists it: added after delivery, or delivered while validation was off"
+        found.append(Finding("log", "unverified", log.uri, source, detail, "listed in no digest"))
+    return found
+
+
+def validate(
+    store: Store,
+    keys: KeyRing | Callable[[list[LoadedDigest]], KeyRing],
+    *,
+    scope: Scope | None = None,
+    workers: int | None = None,
+    pool: Pool = "thread",
+    sequential: bool = False,
+    skip_logs: set[str] | None = None,
+) -> ValidationSummary:
+    """Validate the digests and log files a store holds, within a scope.
+
+    `keys` may be a function of the digests read (to fetch only the public keys they name).
+    `skip_logs`: identities of log files already known valid (not hashed again).
+    """
+    scope = scope or Scope()
+    workers = 1 if sequential else (workers or default_workers())
+    found = [item for item in store.digests() if scope.has_digest(item.key)]
+    reads = bounded_map(lambda item: load_digest(store, item), found, workers=workers)
+    loaded = [digest for _item, digest in reads]
+    ring = keys(loaded) if callable(keys) else keys
+    chains = check_chains(loaded, ring, store, range_start=scope.start)
+    findings = list(chains.findings)
+    tasks = _log_tasks(store, loaded, chains, findings, skip_logs or set())
+    if sequential:
+        hashed: Iterable[tuple[_LogTask, FileHash | None]] = ((task, hash_uri(task.uri)) for task in tasks)
+    else:
+        hashed = bounded_map(hash_uri, tasks, workers=workers, pool=pool, arg=lambda task: task.uri)
+    for task, result in hashed:
+        findings.append(_log_finding(task, result))
+    listed = set(skip_logs or ())
+    for item in loaded:
+        if item.digest is not None:
+            entries = item.digest.get("logFiles", [])
+            listed.update(identity(str(entry.get("s3Object", ""))) for entry in entries)
+    newest: dict[tuple[str, str], str] = {}
+    for item in loaded:
+        name = item.name
+        if name is not None:
+            slot = (name.account, name.region)
+            newest[slot] = max(newest.get(slot, ""), name.time)
+    findings.extend(_unlisted(store, scope, listed, newest))
+    return _summary(store, scope, loaded, chains, findings)
+
+
+def _summary(
+    store: Store, scope: Scope, loaded: list[LoadedDigest], chains: ChainResult, findings: list[Finding]
+) -> ValidationSummary:
+    good = [item for item in loaded if chains.status_by_claim.get(item.claim) == "valid"]
+    starts = [item.start for item in good if item.start]
+    ends = [item.end for item in good if item.end]
+    notes = list(chains.notes)
+    if len(chains.fingerprints) > 1:
+        count = len(chains.fingerprints)
+        notes.append(f"Key rotation: digests were signed by {count} public keys, each checked")
+    backfill = sum(1 for item in loaded if item.name and item.name.is_backfill)
+    if backfill:
+        notes.append(f"{backfill} backfill digest(s) checked on their own (outside the hourly chain)")
+    findings.sort(key=lambda finding: (finding.kind != "digest", finding.location))
+    return ValidationSummary(
+        source=store.name,
+        findings=tuple(findings),
+        start=scope.start,
+        end=scope.end,
+        found_start=min(starts) if starts else None,
+        found_end=max(ends) if ends else None,
+        signature_sources=chains.signature_sources,
+        fingerprints=chains.fingerprints,
+        notes=tuple(notes),
+    )
+
+
+def needed_fingerprints(loaded: list[LoadedDigest]) -> set[str]:
+    return {str(item.digest.get("digestPublicKeyFingerprint")) for item in loaded if item.digest}
+
+
+def digest_regions(loaded: list[LoadedDigest]) -> set[str]:
+    return {name.home_region for item in loaded if (name := item.name) is not None}
+
+
+def require_keys(ring: KeyRing, loaded: list[LoadedDigest], origin: str) -> KeyRing:
+    """Stop early, with the next step, when there is nothing to check signatures with."""
+    if len(ring) == 0 and any(item.digest for item in loaded):
+        raise IntegrityError(
+            f"No public keys to check the digests' signatures with (looked in: {origin})\n"
+            "Pass --public-keys FILE (the output of 'aws cloudtrail list-public-keys', or the "
+            "public-keys.json of a sample bucket), or run once online so the keys are cached in the lake."
+        )
+    return ring
