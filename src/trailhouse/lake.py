@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -168,3 +169,75 @@ class Lake:
         actions = dt.get_add_actions(flatten=True)
         sizes = pa.table(actions).column("size_bytes").to_pylist()
         return (len(sizes), sum(sizes))
+
+    # Lifecycle (used by trailhouse.lifecycle): compaction, retention, vacuum, checkpoints.
+
+    def partition_files(self, table: str, column: str = "event_date") -> list[tuple[str, int, int, int]]:
+        """(partition value, files, bytes, rows) of each partition of the current version."""
+        dt = self._open(table)
+        if dt is None:
+            return []
+        actions = pa.table(dt.get_add_actions(flatten=True))
+        if actions.num_rows == 0:
+            return []
+        by_value: dict[str, list[int]] = {}
+        values = actions.column(f"partition.{column}").to_pylist()
+        sizes = actions.column("size_bytes").to_pylist()
+        rows = actions.column("num_records").to_pylist()
+        for value, size, count in zip(values, sizes, rows, strict=True):
+            entry = by_value.setdefault(str(value), [0, 0, 0])
+            entry[0] += 1
+            entry[1] += int(size)
+            entry[2] += int(count or 0)
+        return sorted((value, *entry) for value, entry in by_value.items())  # type: ignore[misc]
+
+    def optimize(
+        self,
+        table: str,
+        *,
+        partitions: Sequence[str],
+        column: str = "event_date",
+        sort_by: Sequence[str] = (),
+        target_file_mb: int = 128,
+    ) -> dict[str, Any]:
+        """Rewrite the files of `partitions` into files of about `target_file_mb`, Z-ordered by `sort_by`."""
+        dt = self._open(table)
+        if dt is None or not partitions:
+            return {}
+        filters = [(column, "in", list(partitions))]
+        target = target_file_mb * 1024 * 1024
+        if sort_by:
+            return dict(
+                dt.optimize.z_order(
+                    list(sort_by), partition_filters=filters, target_size=target, writer_properties=_WRITER
+                )
+            )
+        return dict(
+            dt.optimize.compact(partition_filters=filters, target_size=target, writer_properties=_WRITER)
+        )
+
+    def delete_partitions(self, table: str, *, before: str, column: str = "event_date") -> dict[str, Any]:
+        """Delete every row whose partition `column` is before `before` (whole files; no rewrite)."""
+        dt = self._open(table)
+        if dt is None:
+            return {}
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", before):
+            raise ValueError(f"not a date: {before!r}")
+        return dict(dt.delete(f"{column} < '{before}'"))
+
+    def vacuum(self, table: str, *, retention_hours: int = 168, dry_run: bool = True) -> list[str]:
+        """Files no longer referenced and older than the retention; deleted only when not `dry_run`."""
+        dt = self._open(table)
+        if dt is None:
+            return []
+        return list(
+            dt.vacuum(retention_hours=retention_hours, dry_run=dry_run, enforce_retention_duration=False)
+        )
+
+    def checkpoint(self, table: str) -> int | None:
+        """Write a Delta checkpoint of the current version (readers then skip replaying the log)."""
+        dt = self._open(table)
+        if dt is None:
+            return None
+        dt.create_checkpoint()
+        return dt.version()
