@@ -35,6 +35,8 @@ class DedupIndex:
         self.table = table
         self.days_kept = days_kept
         self._days: OrderedDict[date | None, set[str]] = OrderedDict()
+        # Keys accepted since the last commit: not in the lake yet, so never evicted.
+        self._uncommitted: dict[date | None, set[str]] = {}
 
     def _day(self, day: date | None) -> set[str]:
         if day in self._days:
@@ -43,10 +45,15 @@ class DedupIndex:
         where = ds.field("event_date").is_null() if day is None else ds.field("event_date") == day
         stored = self.lake.read(self.table, columns=list(_KEY_COLUMNS), filter=where)
         keys = {k for k in _keys(stored) if k is not None} if stored is not None else set()
+        keys |= self._uncommitted.get(day, set())
         self._days[day] = keys
         while len(self._days) > self.days_kept:
             self._days.popitem(last=False)
         return keys
+
+    def committed(self) -> None:
+        """Everything accepted so far is now in the lake (reloads will find it)."""
+        self._uncommitted.clear()
 
     def keep_new(self, rows: pa.Table) -> tuple[pa.Table, int]:
         """The rows not yet stored (nor seen earlier in this run); and how many were dropped."""
@@ -60,7 +67,10 @@ class DedupIndex:
                 mask.append(True)
                 continue
             seen = self._day(day)
-            mask.append(key not in seen)
-            seen.add(key)
+            is_new = key not in seen
+            mask.append(is_new)
+            if is_new:
+                seen.add(key)
+                self._uncommitted.setdefault(day, set()).add(key)
         dropped = mask.count(False)
         return (rows.filter(pa.array(mask)) if dropped else rows), dropped

@@ -1,0 +1,175 @@
+"""Keeping the lake fast and bounded: compaction, retention, vacuum and Delta checkpoints.
+
+Destructive steps default to a dry run (`apply=False`) and report what they would do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from trailhouse.errors import UsageError
+from trailhouse.ingest.ledger import Ledger, LedgerRow
+from trailhouse.lake import Lake
+
+EVENT_TABLES = ("cloudtrail", "cloudtrail_insights")
+# Within a day, rows sorted (Z-ordered) by the columns reports filter on, so min/max statistics prune.
+SORT_BY = ("recipientAccountId", "awsRegion", "eventTime")
+REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    table: str
+    partition: str  # event_date value, YYYY-MM-DD
+    files: int
+    bytes: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class CompactResult:
+    """Per table: the partitions rewritten, files before and after."""
+
+    table: str
+    partitions: tuple[str, ...]
+    files_before: int
+    files_after: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class RetainResult:
+    """The partitions older than the cutoff: removed when `applied`, else only listed."""
+
+    cutoff: date
+    partitions: tuple[PartitionInfo, ...]
+    applied: bool
+
+    @property
+    def rows(self) -> int:
+        return sum(p.rows for p in self.partitions)
+
+
+@dataclass(frozen=True)
+class VacuumResult:
+    table: str
+    files: tuple[str, ...]
+    applied: bool
+
+
+def partitions(lake: Lake, table: str) -> list[PartitionInfo]:
+    """Each event_date partition of `table` with its files, bytes and rows."""
+    return [
+        PartitionInfo(table, value, files, size, rows)
+        for value, files, size, rows in lake.partition_files(table)
+    ]
+
+
+def compact(
+    lake: Lake,
+    *,
+    tables: tuple[str, ...] = EVENT_TABLES,
+    target_file_mb: int = 128,
+    everything: bool = False,
+) -> list[CompactResult]:
+    """Rewrite each partition that has several files into files of ~target_file_mb, sorted by SORT_BY.
+
+    A partition already held in one file is left alone unless `everything`. A checkpoint follows.
+    """
+    results = []
+    for table in tables:
+        if not lake.exists(table):
+            continue
+        before = partitions(lake, table)
+        chosen = [p.partition for p in before if p.files > 1 or everything]
+        if chosen:
+            lake.optimize(table, partitions=chosen, sort_by=SORT_BY, target_file_mb=target_file_mb)
+            lake.checkpoint(table)
+        after = partitions(lake, table)
+        results.append(
+            CompactResult(
+                table=table,
+                partitions=tuple(chosen),
+                files_before=sum(p.files for p in before),
+                files_after=sum(p.files for p in after),
+                bytes=sum(p.bytes for p in after),
+            )
+        )
+    return results
+
+
+def retain(
+    lake: Lake,
+    *,
+    days: int,
+    apply: bool = False,
+    tables: tuple[str, ...] = EVENT_TABLES,
+    today: date | None = None,
+) -> list[RetainResult]:
+    """Whole event_date partitions older than `days` days (before today - days): listed, or removed.
+
+    With `apply`, the partitions are deleted in one commit per table and each removal is
+    recorded in the ledger (status "removed", kind "partition"). Files stay on disk until vacuum.
+    """
+    if days < 1:
+        raise UsageError(f"Invalid value '{days}' for --days\nKeep at least one day: pass --days 1 or more.")
+    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=days)
+    results = []
+    for table in tables:
+        old = tuple(p for p in partitions(lake, table) if p.partition < cutoff.isoformat())
+        if apply and old:
+            lake.delete_partitions(table, before=cutoff.isoformat())
+            version = lake.version(table)
+            Ledger(lake).record(
+                [
+                    LedgerRow(
+                        source_object=f"retention:{table}/event_date={p.partition}",
+                        uri=f"{lake.uri(table)}/event_date={p.partition}",
+                        kind="partition",
+                        status=REMOVED,
+                        reason=f"retention: partition event_date={p.partition} older than {days} days "
+                        f"(before {cutoff.isoformat()})",
+                        bytes=p.bytes,
+                        records=p.rows,
+                        table_name=table,
+                        commit_version=-1 if version is None else version,
+                    )
+                    for p in old
+                ]
+            )
+        results.append(RetainResult(cutoff=cutoff, partitions=old, applied=apply and bool(old)))
+    return results
+
+
+def vacuum(
+    lake: Lake,
+    *,
+    retention_hours: int = 168,
+    apply: bool = False,
+    tables: tuple[str, ...] = EVENT_TABLES,
+) -> list[VacuumResult]:
+    """Files no longer in any version newer than `retention_hours`: listed, or deleted with `apply`."""
+    if retention_hours < 0:
+        raise UsageError(f"Invalid value '{retention_hours}' for --retention-hours\nPass 0 or more.")
+    return [
+        VacuumResult(
+            table, tuple(lake.vacuum(table, retention_hours=retention_hours, dry_run=not apply)), apply
+        )
+        for table in tables
+        if lake.exists(table)
+    ]
+
+
+def _vacuum(lake: Lake, table: str, retention_hours: int, apply: bool) -> tuple[str, ...]:
+    return tuple(lake.vacuum(table, retention_hours=retention_hours, dry_run=not apply))
+
+
+def checkpoint(lake: Lake, *, tables: tuple[str, ...] = EVENT_TABLES) -> dict[str, int]:
+    """Write a checkpoint of each table; returns the version checkpointed per table."""
+    done = {}
+    for table in tables:
+        version = lake.checkpoint(table)
+        if version is not None:
+            done[table] = version
+    return done
