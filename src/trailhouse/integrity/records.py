@@ -1,0 +1,177 @@
+"""Validation outcomes in the lake (`validations`), and validating the objects the lake has recorded.
+
+One row per finding: source_object, kind (log|digest), status (valid|invalid|unverified|missing),
+detail, digest_object, validated_at. The latest row per source_object wins, so the `ledger` and
+`cloudtrail_digests` views can say "this event came from a verified file".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+
+from trailhouse.errors import SourceError
+from trailhouse.integrity.chain import LoadedDigest
+from trailhouse.integrity.outcomes import ValidationSummary
+from trailhouse.integrity.public_keys import (
+    KeyRing,
+    PublicKey,
+    cache_public_keys,
+    cached_public_keys,
+    keys_from_response,
+    load_public_keys,
+)
+from trailhouse.integrity.stores import LakeStore
+from trailhouse.integrity.validator import (
+    Scope,
+    digest_regions,
+    needed_fingerprints,
+    require_keys,
+    validate,
+)
+from trailhouse.lake import Lake
+
+VALIDATIONS = "validations"
+VALIDATIONS_SCHEMA = pa.schema(
+    [
+        ("source_object", pa.string()),
+        ("kind", pa.string()),
+        ("status", pa.string()),
+        ("detail", pa.string()),
+        ("digest_object", pa.string()),
+        ("validated_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+def latest_validations(lake: Lake) -> dict[str, tuple[str, str]]:
+    """source_object -> (status, detail) of its latest validation."""
+    table = lake.read(VALIDATIONS)
+    if table is None:
+        return {}
+    latest: dict[str, tuple[dt.datetime, str, str]] = {}
+    for row in table.to_pylist():
+        seen = latest.get(row["source_object"])
+        if seen is None or row["validated_at"] >= seen[0]:
+            latest[row["source_object"]] = (row["validated_at"], row["status"], row["detail"] or "")
+    return {source: (status, detail) for source, (_at, status, detail) in latest.items()}
+
+
+def record_validations(lake: Lake, summary: ValidationSummary, *, only_changed: bool = True) -> int:
+    """Append each finding to `validations` (by default only those whose status or detail changed)."""
+    before = latest_validations(lake) if only_changed else {}
+    now = dt.datetime.now(dt.UTC)
+    rows = []
+    for finding in summary.findings:
+        detail = ", ".join(part for part in (finding.problem, finding.detail) if part)
+        if before.get(finding.source_object) == (finding.status, detail):
+            continue
+        rows.append(
+            {
+                "source_object": finding.source_object,
+                "kind": finding.kind,
+                "status": finding.status,
+                "detail": detail,
+                "digest_object": finding.digest_object,
+                "validated_at": now,
+            }
+        )
+    if rows:
+        table = pa.Table.from_pylist(rows, schema=VALIDATIONS_SCHEMA)
+        lake.append(VALIDATIONS, table, metadata={"validations": len(rows), "source": summary.source})
+    return len(rows)
+
+
+def key_finder(
+    *,
+    public_keys: Path | None,
+    lake: Lake | None,
+    online: bool,
+    required: bool,
+) -> Callable[[list[LoadedDigest]], KeyRing]:
+    """The public keys for the digests read: a file, the lake's cache, then CloudTrail (online), in order.
+
+    Keys fetched from a file or from CloudTrail are cached in the lake (when there is one).
+    """
+
+    def find(loaded: list[LoadedDigest]) -> KeyRing:
+        looked = []
+        ring = KeyRing()
+        fresh: list[PublicKey] = []
+        if public_keys is not None:
+            looked.append(str(public_keys))
+            fresh.extend(load_public_keys(public_keys))
+            ring.add(fresh)
+        if lake is not None:
+            looked.append(f"the lake's {lake.uri('public_keys')}")
+            ring.add(cached_public_keys(lake))
+        wanted = needed_fingerprints(loaded)
+        if online and public_keys is None and any(ring.find(fp) is None for fp in wanted):
+            fetched = _fetch(loaded)
+            looked.append("CloudTrail ListPublicKeys")
+            fresh.extend(fetched)
+            ring.add(fetched)
+        if lake is not None and fresh:
+            cache_public_keys(lake, fresh)
+        return require_keys(ring, loaded, ", ".join(looked) or "nowhere") if required else ring
+
+    return find
+
+
+def _fetch(loaded: list[LoadedDigest]) -> list[PublicKey]:
+    from trailhouse.sources import digest_objects
+
+    ends = [item.end for item in loaded if item.end is not None]
+    if not ends:
+        return []
+    start, end = min(ends) - dt.timedelta(days=1), max(ends) + dt.timedelta(days=1)
+    keys: list[PublicKey] = []
+    for region in sorted(digest_regions(loaded)):
+        try:
+            response = digest_objects.list_public_keys(region, start, end)
+        except SourceError:
+            continue  # offline: the keys at hand decide, and the summary names what is missing
+        keys.extend(keys_from_response(response, region=region, origin=f"ListPublicKeys {region}"))
+    return keys
+
+
+def validate_lake(
+    lake: Lake,
+    *,
+    public_keys: Path | None = None,
+    scope: Scope | None = None,
+    workers: int | None = None,
+    online: bool | None = None,
+    record: bool = True,
+    only_new: bool = False,
+) -> ValidationSummary:
+    """Validate the digests and log files recorded in the lake, and record the outcomes in `validations`.
+
+    `only_new`: log files already recorded valid are not hashed again (their digests are re-read:
+    they are small, and the chain needs them). `online`: may ask CloudTrail for public keys
+    (default: when the digests came from S3).
+    """
+    store = LakeStore(lake)
+    skip: set[str] = set()
+    if only_new:
+        skip = {source for source, (status, _d) in latest_validations(lake).items() if status == "valid"}
+    if online is None:  # ask CloudTrail only for logs that came from S3 (a local copy is often offline)
+        online = any(found.uri.startswith("s3://") for found in store.digests())
+    finder = key_finder(public_keys=public_keys, lake=lake, online=online, required=not only_new)
+    summary = validate(store, finder, scope=scope, workers=workers, skip_logs=skip)
+    if record:
+        record_validations(lake, summary)
+    return summary
+
+
+def validate_after_ingest(lake: Lake) -> ValidationSummary:
+    """What `trailhouse ingest --validate` runs after a commit: validate what is not yet validated.
+
+    Uses the public keys cached in the lake (a `trailhouse validate --public-keys FILE` run caches
+    them), then CloudTrail's ListPublicKeys when reachable; with no keys, digests are recorded
+    `unverified` rather than failing the ingest.
+    """
+    return validate_lake(lake, only_new=True)
