@@ -112,7 +112,7 @@ def _print_jsonl(summary: ValidationSummary) -> None:
     help="CloudTrail public keys as JSON ('aws cloudtrail list-public-keys' output); else the lake's cache, "
     "then CloudTrail.",
 )
-@click.option("--start", callback=_time, help="Only digests delivered from this UTC time on (2026-07-29T09:00Z).")
+@click.option("--start", callback=_time, help="Only digests from this UTC time on (2026-07-29T09:00Z).")
 @click.option("--end", callback=_time, help="Only digests delivered up to this UTC time (plus an hour).")
 @click.option("--account", help="Only this account's digests and log files.")
 @click.option("--region", help="Only this region's digests and log files.")
