@@ -85,7 +85,7 @@ def test_pipeline_accounts_for_every_object(tmp_path: Path) -> None:
     assert reasons["broken.json.gz"][0] == "quarantined"
     assert reasons["snapshot.json.gz"] == ("skipped", "AWS Config file, not CloudTrail")
     assert reasons["array.json"][1].startswith("a JSON array")
-    assert reasons["README.txt"] == ("skipped", "not a CloudTrail file (expected .json or .json.gz)")
+    assert reasons["README.txt"] == ("skipped", "not a CloudTrail file (expected .json, .json.gz or .gz)")
     quarantine = Engine(lake).query("SELECT record_index, reason, raw FROM quarantine ORDER BY record_index")
     assert quarantine.column("record_index").to_pylist() == [-1, 1]
     assert quarantine.column("raw").to_pylist()[1] == b'"not an object"'
@@ -152,3 +152,18 @@ def test_pipeline_parses_in_worker_processes_with_the_same_result(tmp_path: Path
     run(tmp_path / "b", two, workers=2)
     assert exported(one) == exported(two) == [strip_nulls(r) for r in records]
     assert json.loads(json.dumps(exported(two)))  # plain JSON all the way down
+
+
+def test_pipeline_dedup_survives_many_days_within_one_batch(tmp_path: Path) -> None:
+    # The first copy is still uncommitted when its day is pushed out of the key cache.
+    shared = event(eventTime="2026-11-01T10:00:00Z")
+    write_log(tmp_path / "b", log_key(stamp="20261101T1005Z"), [shared])
+    for day in range(2, 12):
+        write_log(
+            tmp_path / "b",
+            "other/" + log_key(stamp=f"202611{day:02d}T1005Z"),
+            [event(eventTime=f"2026-11-{day:02d}T10:00:00Z")],
+        )
+    write_log(tmp_path / "b", log_key(stamp="20261130T1005Z"), [shared])  # met last: day folders go in order
+    result = run(tmp_path / "b", Lake(tmp_path / "lake"))
+    assert (result.rows_written, result.duplicates) == (11, 1)

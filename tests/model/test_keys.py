@@ -58,7 +58,7 @@ def test_keys_classify_cloudtrail_layouts(key: str, kind: str, account: str, reg
             10,
             "AWS Config file, not CloudTrail",
         ),
-        ("access.log", 10, "not a CloudTrail file (expected .json or .json.gz)"),
+        ("access.log", 10, "not a CloudTrail file (expected .json, .json.gz or .gz)"),
     ],
 )
 def test_keys_skip_with_a_reason(key: str, size: int, reason: str) -> None:

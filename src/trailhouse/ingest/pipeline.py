@@ -220,6 +220,8 @@ class _Run:
             recorded += [_versioned(r, table, version) for r in rows]
             self.commits += 1
         self.ledger.record(recorded)
+        for index in self.dedup.values():
+            index.committed()
         self.done.update(batch.pending_objects)
         for source in sources:
             source.committed(batch.refs)

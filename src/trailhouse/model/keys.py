@@ -29,6 +29,8 @@ _KEY = re.compile(
 )
 _CONFIG = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]+/)?\d{12}/Config/")
 _JSON_SUFFIXES = (".json.gz", ".json")
+# Outside CloudTrail's layout (a flattened copy, an export), gzip files are tried by content too.
+_CONTENT_SUFFIXES = (*_JSON_SUFFIXES, ".gz")
 # The file name ends in a delivery time: ..._20260729T0915Z_<16 chars>.json.gz (digests: T091500Z).
 _FILE_TIME = re.compile(r"_(\d{8}T\d{4,6}Z)")
 
@@ -64,13 +66,13 @@ def classify_key(key: str, size: int | None = None) -> KeyInfo:
         return KeyInfo("skip", "AWS Config file, not CloudTrail", source)
     match = _KEY.search(key)
     if match is None:
-        if key.endswith(_JSON_SUFFIXES):
+        if key.endswith(_CONTENT_SUFFIXES):
             # Not in CloudTrail's layout; the content decides (custom exports are still tried).
             return KeyInfo("events", "", source)
-        return KeyInfo("skip", "not a CloudTrail file (expected .json or .json.gz)", source)
+        return KeyInfo("skip", "not a CloudTrail file (expected .json, .json.gz or .gz)", source)
     file_name = match["file"]
     if not file_name.endswith(_JSON_SUFFIXES):
-        return KeyInfo("skip", "not a CloudTrail file (expected .json or .json.gz)", source)
+        return KeyInfo("skip", "not a CloudTrail log file (expected .json or .json.gz)", source)
     delivered = _FILE_TIME.search(file_name)
     return KeyInfo(
         kind=_KIND_BY_FOLDER[match["folder"]],
