@@ -162,7 +162,7 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def keys(self) -> list[PublicKey]:
+    def public_keys(self) -> list[PublicKey]:
         return list(self._keys.values())
 
     def add(self, keys: Iterable[PublicKey]) -> None:

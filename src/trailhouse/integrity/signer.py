@@ -46,7 +46,7 @@ _HOUR = dt.timedelta(hours=1)
 
 
 @cache
-def test_private_key() -> rsa.RSAPrivateKey:
+def sample_private_key() -> rsa.RSAPrivateKey:
     """Trailhouse's fixed TEST signing key (package data; not a secret, never used for real logs)."""
     data = resources.files("trailhouse").joinpath("data/test-digest-key.pem").read_bytes()
     key = serialization.load_pem_private_key(data, password=None)
@@ -194,7 +194,7 @@ def write_digests(
     `signing_keys` defaults to the TEST key; several keys simulate a rotation at each `valid_from`.
     """
     root = Path(root)
-    keys = sorted(signing_keys or [SigningKey(test_private_key())], key=lambda key: key.valid_from)
+    keys = sorted(signing_keys or [SigningKey(sample_private_key())], key=lambda key: key.valid_from)
     files = list(_walk(root))
     with ThreadPoolExecutor(max_workers=workers or min(8, (os.cpu_count() or 1) + 1)) as pool:
         results = pool.map(lambda item: hash_path(root / item.key, event_times=True), files)
