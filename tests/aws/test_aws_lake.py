@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from trailhouse.lake import Lake
 
 
-def test_lake_s3_append_and_read(bucket: str) -> None:
-    lake = Lake(f"s3://{bucket}/lake")
+def test_lake_s3_append_and_read(s3_bucket: str) -> None:
+    lake = Lake(f"s3://{s3_bucket}/lake")
     assert not lake.exists("ledger")
     version = lake.append("ledger", pa.table({"x": [1, 2, 3]}), metadata={"objects": ["a"]})
     assert version == 0
@@ -27,12 +27,12 @@ def test_lake_s3_append_and_read(bucket: str) -> None:
     assert [meta for _, meta in lake.commits("ledger")] == [{"objects": ["a"]}, {"objects": ["b"]}]
 
 
-def test_lake_s3_endpoint_honours_conditional_put(bucket: str) -> None:
+def test_lake_s3_endpoint_honours_conditional_put(s3_bucket: str) -> None:
     """The premise of safe concurrent commits: S3 refuses to overwrite with If-None-Match: *."""
     s3 = boto3.client("s3")
-    s3.put_object(Bucket=bucket, Key="k", Body=b"1", IfNoneMatch="*")
+    s3.put_object(Bucket=s3_bucket, Key="k", Body=b"1", IfNoneMatch="*")
     with pytest.raises(ClientError) as raised:
-        s3.put_object(Bucket=bucket, Key="k", Body=b"2", IfNoneMatch="*")
+        s3.put_object(Bucket=s3_bucket, Key="k", Body=b"2", IfNoneMatch="*")
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 412
 
 
@@ -59,13 +59,13 @@ WRITER = textwrap.dedent(
 )
 
 
-def test_lake_s3_concurrent_appends_from_processes(bucket: str) -> None:
+def test_lake_s3_concurrent_appends_from_processes(s3_bucket: str) -> None:
     """Five processes append 8 commits each at once: every commit lands once, none lost or doubled.
 
     delta-rs 1.6.6 writes each commit file with S3's If-None-Match: * (PutMode::Create); with
     conditional puts disabled it refuses to write at all, so no commit can overwrite another.
     """
-    root = f"s3://{bucket}/lake"
+    root = f"s3://{s3_bucket}/lake"
     Lake(root).append("ledger", pa.table({"worker": [-1], "i": [-1]}))
     workers, each = 5, 8
     processes = [
