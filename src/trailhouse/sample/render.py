@@ -24,7 +24,7 @@ from trailhouse.sample.scene import Scene, make_scene
 Json = dict[str, Any]
 
 COMPRESS_LEVEL = 1  # ISA-L level 1: CloudTrail's own files are lightly compressed too
-BURST_CHANCE = 0.04  # share of busy files that carry a burst of AccessDenied or throttling
+BURST_CHANCE = 0.08  # share of busy files that carry a burst of AccessDenied or throttling
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -68,7 +68,7 @@ def render(plan: FilePlan, seed: int, accounts: tuple[str, ...], start: date, da
     count = plan.count
     offsets = sorted([rng.randrange(plan.start, plan.end) for _ in range(count)])
     kinds: list[Any] = rng.choices(builders, cum_weights=weights, k=count)
-    if count >= 40 and rng.random() < BURST_CHANCE:
+    if count >= 15 and rng.random() < BURST_CHANCE:
         _burst(scene, rng, kinds)
     clock = _clock()
     midnight = plan.start - plan.start % 86_400
