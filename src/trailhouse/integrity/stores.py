@@ -200,7 +200,7 @@ class LakeStore:
                 if source not in uris:
                     digest_objects.append(source)
                 uris[source] = uri
-            elif kind == "events" and source not in self._index.by_key:
+            elif kind == "events" and source not in self._index.by_key and classify_key(source).account:
                 self._index.add(source, uri)
                 self._logs.append(Found(source, uri))
         self._signatures: dict[str, str] = {}
