@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from trailhouse.errors import QueryError
 from trailhouse.lake import Lake
+from trailhouse.query import geoip
 
 TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine")
 # Tables whose rows belong to one AWS account, and the column that says which.
@@ -65,6 +66,7 @@ class Engine:
         self._lock = threading.Lock()
         self.tables = self._register_tables()
         self._create_views()
+        geoip.register_functions(self.connection)  # geoip_country(ip), geoip_city(ip)...
         if self.scope.sandboxed:
             self._lock_down()
 

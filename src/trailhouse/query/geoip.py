@@ -218,3 +218,42 @@ def _text(value: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value else None
+
+
+# SQL functions (registered by the query engine): name, field of GeoInfo, DuckDB return type.
+SQL_FUNCTIONS = (
+    ("geoip_country", "country", "VARCHAR"),
+    ("geoip_city", "city", "VARCHAR"),
+    ("geoip_asn", "asn", "BIGINT"),
+    ("geoip_org", "org", "VARCHAR"),
+    ("geoip_label", "label", "VARCHAR"),
+)
+
+
+def register_functions(connection: Any) -> bool:
+    """Add geoip_country(ip), geoip_city, geoip_asn, geoip_org and geoip_label to a DuckDB connection.
+
+    DuckDB's Python functions need numpy; without it nothing is registered (returns False) and the
+    reports still enrich addresses through their own lookup table.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is None:
+        return False
+    import pyarrow as pa
+
+    for name, attribute, sql_type in SQL_FUNCTIONS:
+        arrow_type = pa.int64() if sql_type == "BIGINT" else pa.string()
+        call = _vectorised(attribute, arrow_type)
+        connection.create_function(name, call, ["VARCHAR"], sql_type, type="arrow", null_handling="special")
+    return True
+
+
+def _vectorised(attribute: str, arrow_type: Any) -> Any:
+    """An Arrow-in, Arrow-out function returning one GeoInfo field per address."""
+    import pyarrow as pa
+
+    def call(addresses: Any) -> Any:
+        return pa.array([getattr(lookup(a), attribute) for a in addresses.to_pylist()], arrow_type)
+
+    return call

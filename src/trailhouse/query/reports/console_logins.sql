@@ -3,7 +3,7 @@
 -- A login is a signin.amazonaws.com ConsoleLogin event; its result is responseElements.ConsoleLogin
 -- (Success or Failure), its MFA use additionalEventData.MFAUsed (Yes or No).
 -- user: the principal (ARN, else user name, principal id or identity type).
--- location: "country/city" of the source address (GeoIP), else its label (private, aws-service...).
+-- location: the country of the source address (GeoIP), else its label (private, aws-service...).
 -- A new location is a login from a location the user had not logged in from before (over all the
 -- user's earlier logins in the lake, not just the period), when the user had logged in before.
 
@@ -25,8 +25,7 @@ WITH logins AS (
     WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope}
 ), located AS (
     SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
-           CASE WHEN g.country IS NOT NULL THEN g.country || '/' || coalesce(g.city, '')
-                ELSE coalesce(g.label, 'missing') END AS location
+           coalesce(g.country, g.label, 'missing') AS location
     FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
 ), flagged AS (
     SELECT *,
@@ -100,12 +99,11 @@ WITH located AS (
            coalesce(l.userIdentity.arn, l.userIdentity.userName, l.userIdentity.principalId,
                     l.userIdentity.type) AS user,
            g.country, g.city,
-           CASE WHEN g.country IS NOT NULL THEN g.country || '/' || coalesce(g.city, '')
-                ELSE coalesce(g.label, 'missing') END AS location
+           coalesce(g.country, g.label, 'missing') AS location
     FROM cloudtrail l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
     WHERE l.eventName = 'ConsoleLogin' AND l.eventSource = 'signin.amazonaws.com' AND {scope}
 )
-SELECT user, location, any_value(country) AS country, any_value(city) AS city,
+SELECT user, location, arg_min(city, eventTime) AS first_city,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen, count(*) AS logins
 FROM located
 GROUP BY user, location
@@ -120,8 +118,7 @@ WITH located AS (
                     l.userIdentity.type) AS user,
            coalesce(json_extract_string(l.responseElements, '$.ConsoleLogin'), 'Unknown') AS result,
            g.country, g.city, g.asn, g.org,
-           CASE WHEN g.country IS NOT NULL THEN g.country || '/' || coalesce(g.city, '')
-                ELSE coalesce(g.label, 'missing') END AS location
+           coalesce(g.country, g.label, 'missing') AS location
     FROM cloudtrail l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
     WHERE l.eventName = 'ConsoleLogin' AND l.eventSource = 'signin.amazonaws.com' AND {scope}
 ), ranked AS (
