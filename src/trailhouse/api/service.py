@@ -37,6 +37,7 @@ DRILL_COLUMNS = {
     "arn": '"userIdentity".arn',
     "userType": '"userIdentity".type',
     "eventType": "eventType",
+    "hasError": "",  # "1": only events with an errorCode
 }
 EVENT_LIST_COLUMNS = (
     "eventTime",
@@ -130,6 +131,7 @@ class Service:
         self.pool = EnginePool(lake)
         self.timeout = timeout if timeout is not None else float(config.setting("query_timeout_seconds"))
         self.row_limit = row_limit if row_limit is not None else int(config.setting("query_row_limit"))
+        self._status: tuple[float, dict[str, Any]] | None = None
 
     def relations(self, access: Access) -> list[str]:
         """Tables and views the caller may query (those this lake has)."""
@@ -198,6 +200,9 @@ class Service:
         self._require(access, "cloudtrail")
         clauses, params = [], []
         for key, value in filters.items():
+            if key == "hasError":
+                clauses.append("errorCode IS NOT NULL")
+                continue
             column = DRILL_COLUMNS.get(key)
             if column is None:
                 continue
@@ -257,6 +262,15 @@ class Service:
                 files, size = self.lake.size_bytes(table)
                 tables[table] = {"version": version, "files": files, "bytes": size}
         return {"lake": self.lake.root, "tables": tables}
+
+    def status_cached(self, max_age: float = 10.0) -> dict[str, Any]:
+        """`status()`, recomputed at most every `max_age` seconds (it reads the whole ledger)."""
+        now = time.monotonic()
+        cached = self._status
+        if cached is None or now - cached[0] > max_age:
+            cached = (now, self.status())
+            self._status = cached
+        return cached[1]
 
     def close(self) -> None:
         self.pool.close()
