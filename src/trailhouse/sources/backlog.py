@@ -1,0 +1,78 @@
+"""The backlog of a queue for `trailhouse status`: depth, messages in flight, oldest message age."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from trailhouse.errors import SourceError
+from trailhouse.sources.s3 import client
+from trailhouse.sources.sqs import resolve_queue
+
+_ATTRIBUTES = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "RedrivePolicy",
+]
+
+
+def queue_backlog(queue: str) -> dict[str, Any]:
+    """Depth of `queue` (sqs://name or URL) and, when CloudWatch has it, its oldest message's age.
+
+    A CloudTrail notification names about one object, so messages approximate objects outstanding.
+    """
+    url, region = resolve_queue(queue)
+    sqs = client("sqs", region)
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=_ATTRIBUTES)["Attributes"]
+    backlog: dict[str, Any] = {
+        "queue": url,
+        "messages": int(attributes.get("ApproximateNumberOfMessages", 0)),
+        "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        "oldest_age_s": _oldest_age(url, region),
+    }
+    redrive = attributes.get("RedrivePolicy")
+    if redrive:
+        dead = json.loads(redrive).get("deadLetterTargetArn", "")
+        backlog["dead_letter"] = _dead_letter_depth(dead, region)
+    return backlog
+
+
+def _oldest_age(url: str, region: str | None) -> float | None:
+    """ApproximateAgeOfOldestMessage over the last 5 minutes; None where CloudWatch has no data."""
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    now = datetime.now(UTC)
+    try:
+        points = client("cloudwatch", region).get_metric_statistics(
+            Namespace="AWS/SQS",
+            MetricName="ApproximateAgeOfOldestMessage",
+            Dimensions=[{"Name": "QueueName", "Value": name}],
+            StartTime=now - timedelta(minutes=5),
+            EndTime=now,
+            Period=60,
+            Statistics=["Maximum"],
+        )["Datapoints"]
+    except (ClientError, BotoCoreError):
+        return None
+    if not points:
+        return None
+    newest = max(points, key=lambda p: p["Timestamp"])
+    return float(newest["Maximum"])
+
+
+def _dead_letter_depth(arn: str, region: str | None) -> int | None:
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return None
+    try:
+        url, _ = resolve_queue(f"sqs://{parts[5]}", parts[3] or region)
+        attributes = client("sqs", parts[3] or region).get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+    except (SourceError, ClientError, BotoCoreError):
+        return None
+    return int(attributes.get("ApproximateNumberOfMessages", 0))
