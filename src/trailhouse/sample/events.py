@@ -30,7 +30,7 @@ def object_key(rng: random.Random, event_time: str) -> str:
     """An object key: mostly partition-style table files, some uploads and assets."""
     roll = rng.random()
     if roll < 0.6:
-        table = TABLES[rng.randrange(len(TABLES))]
+        table = TABLES[int(rng.random() * len(TABLES))]
         return f"tables/{table}/dt={event_time[:10]}/part-{rng.randrange(1, 400):04d}.parquet"
     if roll < 0.8:
         return (
@@ -46,18 +46,18 @@ def _data_actor(scene: Scene, rng: random.Random) -> Actor:
     roll = rng.random()
     cast = scene.cast
     if roll < 0.75:
-        return cast.workloads[rng.randrange(len(cast.workloads))]
+        return cast.workloads[int(rng.random() * len(cast.workloads))]
     if roll < 0.9:
-        return cast.users[rng.randrange(len(cast.users))]
+        return cast.users[int(rng.random() * len(cast.users))]
     if roll < 0.95:
         return cast.others["AWSAccount"]
-    return cast.sso[rng.randrange(len(cast.sso))]
+    return cast.sso[int(rng.random() * len(cast.sso))]
 
 
 def s3_object_event(scene: Scene, rng: random.Random, event_time: str, name: str) -> Json:
     """An S3 object-level data event (GetObject, PutObject, DeleteObject, CopyObject, HeadObject)."""
     actor = _data_actor(scene, rng)
-    bucket = scene.buckets[rng.randrange(len(scene.buckets))]
+    bucket = scene.buckets[int(rng.random() * len(scene.buckets))]
     key = object_key(rng, event_time)
     host = f"{bucket}.s3.{scene.region}.amazonaws.com"
     params: Json = {"bucketName": bucket, "Host": host, "key": key}
@@ -71,7 +71,7 @@ def s3_object_event(scene: Scene, rng: random.Random, event_time: str, name: str
             "x-amz-server-side-encryption": "aws:kms",
             "x-amz-server-side-encryption-aws-kms-key-id": scene.kms_keys[0],
         }
-    ip = rng.choice(actor.ips)
+    ip = actor.ips[int(rng.random() * len(actor.ips))]
     via_endpoint = ip.startswith("10.")
     record: Json = {
         "eventVersion": "1.10",
@@ -89,7 +89,7 @@ def s3_object_event(scene: Scene, rng: random.Random, event_time: str, name: str
             "CipherSuite": "TLS_AES_128_GCM_SHA256",
             "bytesTransferredIn": size if name == "PutObject" else 0,
             "AuthenticationMethod": "AuthHeader",
-            "x-amz-id-2": scene.amz_ids[rng.randrange(len(scene.amz_ids))],
+            "x-amz-id-2": scene.amz_ids[int(rng.random() * len(scene.amz_ids))],
             "bytesTransferredOut": size if name == "GetObject" else 0,
         },
         "requestID": request_id(rng),
@@ -133,11 +133,11 @@ def head_object(scene: Scene, rng: random.Random, event_time: str) -> Json:
 
 def lambda_invoke(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """A Lambda Invoke data event, mostly from services (API Gateway, S3, EventBridge)."""
-    function = scene.functions[rng.randrange(len(scene.functions))]
+    function = scene.functions[int(rng.random() * len(scene.functions))]
     if rng.random() < 0.7:
-        actor = scene.cast.services[rng.randrange(len(scene.cast.services))]
+        actor = scene.cast.services[int(rng.random() * len(scene.cast.services))]
     else:
-        actor = scene.cast.workloads[rng.randrange(len(scene.cast.workloads))]
+        actor = scene.cast.workloads[int(rng.random() * len(scene.cast.workloads))]
     return {
         "eventVersion": "1.09",
         "userIdentity": actor.who(event_time),
@@ -145,8 +145,8 @@ def lambda_invoke(scene: Scene, rng: random.Random, event_time: str) -> Json:
         "eventSource": "lambda.amazonaws.com",
         "eventName": "Invoke",
         "awsRegion": scene.region,
-        "sourceIPAddress": rng.choice(actor.ips),
-        "userAgent": rng.choice(actor.agents),
+        "sourceIPAddress": actor.ips[int(rng.random() * len(actor.ips))],
+        "userAgent": actor.agents[int(rng.random() * len(actor.agents))],
         "requestParameters": {"functionName": function, "sourceArn": f"arn:aws:s3:::{scene.buckets[0]}"},
         "responseElements": None,
         "additionalEventData": {"functionVersion": f"{function}:$LATEST"},
@@ -173,8 +173,8 @@ _VPCE_CALLS = (
 
 def network_activity(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """A VPC endpoint network-activity event; about a third were denied by the endpoint policy."""
-    source, name = _VPCE_CALLS[rng.randrange(len(_VPCE_CALLS))]
-    actor = scene.cast.workloads[rng.randrange(len(scene.cast.workloads))]
+    source, name = _VPCE_CALLS[int(rng.random() * len(_VPCE_CALLS))]
+    actor = scene.cast.workloads[int(rng.random() * len(scene.cast.workloads))]
     if rng.random() < 0.15:
         actor = scene.cast.others["AWSAccount"]
     record: Json = {
@@ -185,7 +185,7 @@ def network_activity(scene: Scene, rng: random.Random, event_time: str) -> Json:
         "eventName": name,
         "awsRegion": scene.region,
         "sourceIPAddress": f"10.{rng.randrange(0, 40)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-        "userAgent": rng.choice(actor.agents),
+        "userAgent": actor.agents[int(rng.random() * len(actor.agents))],
     }
     if rng.random() < 0.35:
         record["errorCode"] = "VpceAccessDenied"
@@ -209,14 +209,14 @@ def network_activity(scene: Scene, rng: random.Random, event_time: str) -> Json:
 
 def kms_decrypt(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """KMS Decrypt or GenerateDataKey, mostly by services on behalf of the account."""
-    key = scene.kms_keys[rng.randrange(len(scene.kms_keys))]
+    key = scene.kms_keys[int(rng.random() * len(scene.kms_keys))]
     name = "Decrypt" if rng.random() < 0.7 else "GenerateDataKey"
     service = rng.random() < 0.6
     cast = scene.cast
     actor = (
-        cast.services[rng.randrange(len(cast.services))]
+        cast.services[int(rng.random() * len(cast.services))]
         if service
-        else (cast.workloads[rng.randrange(len(cast.workloads))])
+        else (cast.workloads[int(rng.random() * len(cast.workloads))])
     )
     params: Json = {
         "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
@@ -278,15 +278,15 @@ def pick_actor(scene: Scene, rng: random.Random, who: str) -> Actor:
     """An actor from the named pool of the scene's cast."""
     cast = scene.cast
     pool = {"user": cast.users, "workload": cast.workloads, "service": cast.services, "sso": cast.sso}[who]
-    return pool[rng.randrange(len(pool))]
+    return pool[int(rng.random() * len(pool))]
 
 
 def _routine(calls: tuple[tuple[str, str, Json | None, bool, str], ...]) -> Builder:
     def build(scene: Scene, rng: random.Random, event_time: str) -> Json:
-        source, name, params, read_only, who = calls[rng.randrange(len(calls))]
+        source, name, params, read_only, who = calls[int(rng.random() * len(calls))]
         actor = pick_actor(scene, rng, who)
         if source == "s3.amazonaws.com" and params is None:
-            params = {"bucketName": scene.buckets[rng.randrange(len(scene.buckets))], "acl": ""}
+            params = {"bucketName": scene.buckets[int(rng.random() * len(scene.buckets))], "acl": ""}
         host = "iam.amazonaws.com" if source.startswith("iam.") else None
         record = api_record(
             scene,

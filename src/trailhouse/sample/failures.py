@@ -58,12 +58,12 @@ def failing_call(
     """An actor and a call that fails for it, repeated through a burst."""
     cast = scene.cast
     actor = (
-        cast.workloads[rng.randrange(len(cast.workloads))]
+        cast.workloads[int(rng.random() * len(cast.workloads))]
         if throttled or rng.random() < 0.6
-        else (cast.users[rng.randrange(len(cast.users))])
+        else (cast.users[int(rng.random() * len(cast.users))])
     )
     calls = _THROTTLED if throttled else _DENIED
-    return actor, calls[rng.randrange(len(calls))]
+    return actor, calls[int(rng.random() * len(calls))]
 
 
 def failed_record(

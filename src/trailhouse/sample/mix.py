@@ -106,7 +106,7 @@ def stray_failure(scene: Scene, rng: random.Random, event_time: str) -> Json:
 
 def service_event(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """An AwsServiceEvent: a service acting on its own (KMS key rotation)."""
-    key = scene.kms_keys[rng.randrange(len(scene.kms_keys))]
+    key = scene.kms_keys[int(rng.random() * len(scene.kms_keys))]
     return {
         "eventVersion": "1.10",
         "userIdentity": {"accountId": scene.account, "invokedBy": "kms.amazonaws.com"},

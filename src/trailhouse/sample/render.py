@@ -66,7 +66,8 @@ def render(plan: FilePlan, seed: int, accounts: tuple[str, ...], start: date, da
     rng = random.Random(plan.seed)
     builders, weights = mix_for(plan.region)
     count = plan.count
-    offsets = sorted([rng.randrange(plan.start, plan.end) for _ in range(count)])
+    span, random_ = plan.end - plan.start, rng.random
+    offsets = sorted([plan.start + int(random_() * span) for _ in range(count)])
     kinds: list[Any] = rng.choices(builders, cum_weights=weights, k=count)
     if count >= 15 and rng.random() < BURST_CHANCE:
         _burst(scene, rng, kinds)

@@ -16,10 +16,14 @@ TABLES = ("sales", "orders", "clickstream", "inventory")
 APPS = ("orders-api", "thumbnailer", "ingest-events", "billing-export", "auth-hooks")
 
 
+_UUID_MASK = ~((0xF << 76) | (0x3 << 62))
+_UUID_BITS = (0x4 << 76) | (0x2 << 62)  # version 4, RFC 4122 variant
+
+
 def uuid4(rng: random.Random) -> str:
     """A version-4 UUID drawn from `rng` (so the sample stays deterministic)."""
-    h = f"{rng.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
+    h = f"{rng.getrandbits(128) & _UUID_MASK | _UUID_BITS:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def request_id(rng: random.Random) -> str:
@@ -122,8 +126,8 @@ def api_record(
         "eventSource": source,
         "eventName": name,
         "awsRegion": scene.region,
-        "sourceIPAddress": rng.choice(actor.ips),
-        "userAgent": rng.choice(actor.agents),
+        "sourceIPAddress": actor.ips[int(rng.random() * len(actor.ips))],
+        "userAgent": actor.agents[int(rng.random() * len(actor.agents))],
         "requestParameters": params,
         "responseElements": response,
         "requestID": uuid4(rng),

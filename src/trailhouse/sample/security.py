@@ -13,13 +13,19 @@ from trailhouse.sample.scene import Scene, api_record, uuid4
 Json = dict[str, Any]
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def expiration(event_time: str, hours: int = 1) -> str:
     """STS's expiration format, e.g. 'Nov 1, 2026, 3:00:00 AM'."""
-    moment = datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ") + timedelta(hours=hours)
-    hour = moment.hour % 12 or 12
-    return (
-        f"{moment:%b} {moment.day}, {moment.year}, {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'}"
-    )
+    hour = int(event_time[11:13]) + hours
+    if hour >= 24:  # rare: let datetime carry the day over
+        moment = datetime.strptime(event_time, "%Y-%m-%dT%H:%M:%SZ") + timedelta(hours=hours)
+        event_time, hour = moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.hour
+    clock = hour % 12 or 12
+    month = _MONTHS[int(event_time[5:7]) - 1]
+    noon = "AM" if hour < 12 else "PM"
+    return f"{month} {int(event_time[8:10])}, {event_time[:4]}, {clock}:{event_time[14:19]} {noon}"
 
 
 def console_login(
@@ -35,9 +41,8 @@ def console_login(
     """A ConsoleLogin (eventType AwsConsoleSignIn), logged in us-east-1."""
     cast = scene.cast
     if actor is None:
-        actor = (
-            cast.others["Root"] if rng.random() < 0.04 else cast.consoles[rng.randrange(len(cast.consoles))]
-        )
+        consoles = cast.consoles
+        actor = cast.others["Root"] if rng.random() < 0.04 else consoles[int(rng.random() * len(consoles))]
     success = rng.random() < 0.9 if success is None else success
     mfa = rng.random() < 0.85 if mfa is None else mfa
     identity = dict(actor.identity)
@@ -59,8 +64,8 @@ def console_login(
         "eventSource": "signin.amazonaws.com",
         "eventName": "ConsoleLogin",
         "awsRegion": "us-east-1",
-        "sourceIPAddress": ip or rng.choice(actor.ips),
-        "userAgent": AGENTS_BROWSER[rng.randrange(len(AGENTS_BROWSER))],
+        "sourceIPAddress": ip or actor.ips[int(rng.random() * len(actor.ips))],
+        "userAgent": AGENTS_BROWSER[int(rng.random() * len(AGENTS_BROWSER))],
     }
     if not success:
         record["errorMessage"] = "Failed authentication"
@@ -91,7 +96,7 @@ def console_login(
 def _credentials(scene: Scene, rng: random.Random, event_time: str) -> Json:
     return {
         "accessKeyId": "ASIA" + f"{rng.getrandbits(80):020X}"[:16],
-        "sessionToken": scene.tokens[rng.randrange(len(scene.tokens))],
+        "sessionToken": scene.tokens[int(rng.random() * len(scene.tokens))],
         "expiration": expiration(event_time),
     }
 
@@ -100,7 +105,7 @@ def assume_role(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """AssumeRole (mostly services and workloads), AssumeRoleWithSAML or AssumeRoleWithWebIdentity."""
     cast = scene.cast
     roll = rng.random()
-    role_arn = cast.role_arns[rng.randrange(len(cast.role_arns))]
+    role_arn = cast.role_arns[int(rng.random() * len(cast.role_arns))]
     role_name = role_arn.rsplit("/", 1)[1]
     role_id = "AROA" + f"{rng.getrandbits(90):023X}"[:17]
     if roll < 0.06:
@@ -121,11 +126,11 @@ def assume_role(scene: Scene, rng: random.Random, event_time: str) -> Json:
         name = "AssumeRole"
         pool = rng.random()
         if pool < 0.6:
-            actor = cast.services[rng.randrange(len(cast.services))]
+            actor = cast.services[int(rng.random() * len(cast.services))]
         elif pool < 0.85:
-            actor = cast.workloads[rng.randrange(len(cast.workloads))]
+            actor = cast.workloads[int(rng.random() * len(cast.workloads))]
         elif pool < 0.95:
-            actor = cast.users[rng.randrange(len(cast.users))]
+            actor = cast.users[int(rng.random() * len(cast.users))]
         else:
             actor = cast.others["AWSAccount"]
         session = f"{role_name}-{rng.getrandbits(40):010x}"
@@ -160,9 +165,9 @@ def _admin(scene: Scene, rng: random.Random) -> Actor:
     cast = scene.cast
     roll = rng.random()
     if roll < 0.5:
-        return cast.sso[rng.randrange(len(cast.sso))]
+        return cast.sso[int(rng.random() * len(cast.sso))]
     if roll < 0.8:
-        return cast.users[rng.randrange(len(cast.users))]
+        return cast.users[int(rng.random() * len(cast.users))]
     if roll < 0.95:
         return cast.others["WebIdentityUser"]  # CI deploying with Terraform
     return cast.others["FederatedUser"]
@@ -297,7 +302,7 @@ def security_group_response(rng: random.Random, group: str, account: str, port: 
 def security_group_change(scene: Scene, rng: random.Random, event_time: str) -> Json:
     """Authorize/Revoke ingress or egress, or create/delete a group; some rules open to the world."""
     actor = _admin(scene, rng)
-    group = scene.security_groups[rng.randrange(len(scene.security_groups))]
+    group = scene.security_groups[int(rng.random() * len(scene.security_groups))]
     port = rng.choice((443, 443, 80, 5432, 3306, 22, 3389, 8080))
     open_world = rng.random() < 0.2
     cidr = "0.0.0.0/0" if open_world else f"10.{rng.randrange(40)}.0.0/16"
