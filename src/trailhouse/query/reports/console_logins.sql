@@ -6,6 +6,8 @@
 -- location: the country of the source address (GeoIP), else its label (private, aws-service...).
 -- A new location is a login from a location the user had not logged in from before (over all the
 -- user's earlier logins in the lake, not just the period), when the user had logged in before.
+-- The logins section lists the most notable first: by the number of flags (failure, root, no-mfa,
+-- new-location, first-login), then newest first.
 
 -- section: _geoip_ips
 SELECT DISTINCT sourceIPAddress
@@ -27,17 +29,25 @@ WITH logins AS (
     SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
            coalesce(g.country, g.label, 'missing') AS location
     FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
+), ranked AS (
+    SELECT *,
+           row_number() OVER (PARTITION BY user, location ORDER BY eventTime, eventID) AS nth_here,
+           row_number() OVER (PARTITION BY user ORDER BY eventTime, eventID) AS nth_login
+    FROM located
 ), flagged AS (
     SELECT *,
-           row_number() OVER (PARTITION BY user, location ORDER BY eventTime, eventID) = 1
-             AND row_number() OVER (PARTITION BY user ORDER BY eventTime, eventID) > 1 AS new_location
-    FROM located
+           list_filter([CASE WHEN result = 'Failure' THEN 'failure' END,
+                        CASE WHEN identity_type = 'Root' THEN 'root' END,
+                        CASE WHEN result = 'Success' AND mfa_used = 'No' THEN 'no-mfa' END,
+                        CASE WHEN nth_here = 1 AND nth_login > 1 THEN 'new-location' END,
+                        CASE WHEN nth_login = 1 THEN 'first-login' END], f -> f IS NOT NULL) AS flags
+    FROM ranked
 )
 SELECT eventTime, recipientAccountId, user, identity_type, result, mfa_used, sourceIPAddress,
-       ip_label, country, city, asn, org, new_location, errorMessage, userAgent
+       ip_label, country, city, asn, org, flags, errorMessage, userAgent
 FROM flagged
 WHERE {period}
-ORDER BY eventTime DESC, eventID
+ORDER BY len(flags) DESC, eventTime DESC, eventID
 LIMIT $limit;
 
 -- section: by_user
