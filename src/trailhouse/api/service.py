@@ -166,15 +166,9 @@ class Service:
 
     def _audit_engine(self, access: Access) -> Engine:
         engine = Engine(self.lake, Scope(tables=frozenset(), accounts=frozenset(), sandboxed=True))
-        records = audit.read_audit(self.lake)
-        engine.register_arrow(
-            "__audit_steward", audit.to_table(audit.steward_rows(records, access.administered))
+        audit.register_audit_views(
+            engine, self.lake, is_admin=access.is_admin, administered=access.administered
         )
-        if access.is_admin:
-            engine.register_arrow("__audit_all", audit.to_table(records))
-            engine.query(f"CREATE VIEW {ADMIN_AUDIT_TABLE} AS SELECT * FROM __audit_all")
-        for name, select in audit.audit_view_definitions():
-            engine.query(f"CREATE VIEW {name} AS {select}")
         return engine
 
     def _require(self, access: Access, relation: str) -> None:

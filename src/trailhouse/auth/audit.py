@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import pyarrow as pa
 
@@ -204,6 +204,27 @@ def steward_rows(
 def to_table(records: list[dict[str, object]]) -> pa.Table:
     names = AUDIT_SCHEMA.names
     return pa.Table.from_pylist([{n: r.get(n) for n in names} for r in records], schema=AUDIT_SCHEMA)
+
+
+class _ViewHost(Protocol):
+    def register_arrow(self, name: str, data: pa.Table) -> None: ...
+    def query(self, sql: str) -> pa.Table: ...
+
+
+def register_audit_views(
+    engine: _ViewHost, lake: Lake, *, is_admin: bool, administered: frozenset[str] | None
+) -> None:
+    """Create audit_logs (administrators only) and the steward, reporting, daily, weekly and monthly
+    views on an engine, from the lake's audit files as they are now."""
+    records = read_audit(lake)
+    engine.register_arrow(
+        "__audit_steward", to_table(steward_rows(records, None if is_admin else administered))
+    )
+    if is_admin:
+        engine.register_arrow("__audit_all", to_table(records))
+        engine.query("CREATE VIEW audit_logs AS SELECT * FROM __audit_all")
+    for name, select in audit_view_definitions():
+        engine.query(f"CREATE VIEW {name} AS {select}")
 
 
 def audit_view_definitions() -> list[tuple[str, str]]:

@@ -1,0 +1,67 @@
+"""`trailhouse user/token/grant/revoke`: tokens printed once, grants kept in the lake, audited."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from trailhouse.auth.audit import read_audit
+from trailhouse.auth.store import AuthStore
+from trailhouse.cli.main import cli
+from trailhouse.lake import Lake
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_user_add_prints_a_working_token_once(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    code, out, _ = run("user", "add", "root", "--admin", "--lake", lake)
+    assert code == 0 and out.startswith("Created administrator 'root'.\n")
+    secret = re.search(r"th_[A-Za-z0-9_\-]{43}", out)
+    assert secret is not None
+    user, _info = AuthStore(Lake(lake)).authenticate(secret.group(0))
+    assert user.name == "root" and user.is_admin
+    audit_text = "".join(p.read_text() for p in (tmp_path / "lake" / "_audit").rglob("*.jsonl"))
+    assert "ADD USER root ADMIN" in audit_text and secret.group(0) not in audit_text
+
+
+def test_cli_grant_and_revoke(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    run("user", "add", "bob", "--lake", lake)
+    code, out, _ = run(
+        "grant", "bob", "--accounts", "111111111111,222222222222", "--tables", "cloudtrail", "--lake", lake
+    )
+    assert code == 0 and "'bob' sees cloudtrail for accounts 111111111111,222222222222" in out
+    code, _, _ = run("revoke", "bob", "--accounts", "111111111111", "--lake", lake)
+    store = AuthStore(Lake(lake))
+    bob = store.user("bob")
+    assert bob is not None and store.access(bob).accounts == frozenset({"222222222222"})
+    assert any(r["statement_type"] == "ADMIN" for r in read_audit(Lake(lake)))
+
+
+def test_cli_grant_bad_account_is_usage_error(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    run("user", "add", "bob", "--lake", lake)
+    code, _, err = run("grant", "bob", "--accounts", "12", "--lake", lake)
+    assert code == 2
+    assert err == (
+        "Error: Invalid AWS account id '12'\n"
+        "Expected 12 digits, comma-separated (e.g. 111122223333,444455556666), or 'all'.\n"
+    )
+
+
+def test_cli_token_create_and_revoke(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    run("user", "add", "bob", "--lake", lake)
+    code, out, _ = run("token", "create", "bob", "--lake", lake)
+    token_id = re.search(r"Token ([0-9a-f]{12}) ", out)
+    secret = re.search(r"th_[A-Za-z0-9_\-]{43}", out)
+    assert code == 0 and token_id and secret
+    code, out, _ = run("token", "revoke", token_id.group(1), "--lake", lake)
+    assert code == 0 and out == f"Revoked token {token_id.group(1)} of 'bob'.\n"
+    assert len(AuthStore(Lake(lake)).tokens_of("bob")) == 1
