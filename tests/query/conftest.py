@@ -20,7 +20,7 @@ NETWORKS = {
     "49.36.0.0/16": {"country_code": "IN", "city": "Mumbai"},
     "1.1.1.0/24": {"country_code": "AU", "city": "Sydney"},
 }
-ASN_CSV = "1.1.1.0,1.1.1.255,13335,\"Cloudflare, Inc.\"\n185.220.101.0,185.220.101.255,60729,Tor Exit\n"
+ASN_CSV = '1.1.1.0,1.1.1.255,13335,"Cloudflare, Inc."\n185.220.101.0,185.220.101.255,60729,Tor Exit\n'
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,8 @@ from trailhouse.query import geoip
 
 def test_geoip_locates_public_address_with_asn_from_csv() -> None:
     info = geoip.lookup("185.220.101.23")
-    assert (info.label, info.country, info.city, info.asn, info.org) == ("public", "DE", "Berlin", 60729, "Tor Exit")
+    expected = ("public", "DE", "Berlin", 60729, "Tor Exit")
+    assert (info.label, info.country, info.city, info.asn, info.org) == expected
 
 
 def test_geoip_reads_flat_ip_location_db_records() -> None:
