@@ -104,6 +104,8 @@ class SqsSource:
         self.s3_region = s3_region
         self.stop = stop or threading.Event()
         self._sqs = client("sqs", self.region)
+        attributes = self._sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["VisibilityTimeout"])
+        self.queue_visibility = int(attributes["Attributes"].get("VisibilityTimeout", 30))
         self._lock = threading.Lock()
         self._messages: dict[str, _Message] = {}
         self._buffer: deque[ObjectRef] = deque()
@@ -145,6 +147,9 @@ class SqsSource:
                 if not message.pending:
                     finished.append((ref.token, self._messages.pop(ref.token)))
         self._delete([(mid, m.receipt) for mid, m in finished if not m.poison])
+        # A poison message, now recorded, goes back under the queue's own timeout: its redrive
+        # policy moves it to the dead-letter queue after enough receives.
+        self._change_visibility([(mid, m.receipt) for mid, m in finished if m.poison], self.queue_visibility)
 
     def wants_flush(self) -> bool:
         """True when waiting objects should be committed now: they are getting old, or nothing
