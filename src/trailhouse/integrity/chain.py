@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 from trailhouse.integrity.outcomes import Finding, Status
@@ -32,11 +32,19 @@ class LoadedDigest:
     """One digest file as read from a store."""
 
     found: Found
-    raw: bytes | None  # uncompressed content; None when gone or unreadable
+    raw: InitVar[bytes | None]  # uncompressed content (None when gone); not kept, to bound memory
     digest: dict[str, Any] | None  # parsed; None when unreadable
     signature: str | None = None
     signature_source: str = ""
     error: str = ""  # why it could not be read
+    present: bool = field(init=False)
+    sha256: str = field(init=False)  # of the uncompressed content, as the next digest records it
+    message: bytes = field(init=False)  # the string CloudTrail signed
+
+    def __post_init__(self, raw: bytes | None) -> None:
+        self.present = raw is not None
+        self.sha256 = hashlib.sha256(raw).hexdigest() if raw is not None else ""
+        self.message = string_to_sign(self.digest, raw) if raw is not None and self.digest else b""
 
     @property
     def claim(self) -> str:
@@ -54,10 +62,6 @@ class LoadedDigest:
     @property
     def start(self) -> dt.datetime | None:
         return parse_time(self.digest.get("digestStartTime")) if self.digest else None
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest() if self.raw is not None else ""
 
 
 @dataclass
@@ -91,7 +95,7 @@ def _when(value: dt.datetime | None) -> str:
 
 def _check_signature(item: LoadedDigest, successor: LoadedDigest | None, keys: KeyRing, out: _Outcome) -> str:
     """Verify the digest's signature; returns where the verifying signature came from ("" if none)."""
-    assert item.digest is not None and item.raw is not None
+    assert item.digest is not None and item.present
     fingerprint = str(item.digest.get("digestPublicKeyFingerprint"))
     if len(keys) == 0:
         out.fail("unverified", "no public keys", "no public keys at hand to check the signature with")
@@ -120,7 +124,7 @@ def _check_signature(item: LoadedDigest, successor: LoadedDigest | None, keys: K
             "validate from S3, or copy the bucket with its metadata",
         )
         return ""
-    message = string_to_sign(item.digest, item.raw)
+    message = item.message
     for signature, source in candidates:
         if verify_signature(key.der, message, signature):
             end = item.end
@@ -145,11 +149,11 @@ def check_chains(
     outcomes: dict[int, _Outcome] = {}
     chains: dict[str, list[LoadedDigest]] = defaultdict(list)
     for item in loaded:
-        if item.digest is None or item.raw is None:
+        if item.digest is None or not item.present:
             findings.append(
                 Finding(
                     "digest",
-                    "missing" if item.raw is None and not item.error else "invalid",
+                    "missing" if not item.present and not item.error else "invalid",
                     item.found.uri,
                     identity(item.found.key),
                     item.error,
