@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.integrity.conftest import Bucket, make_bucket, write_log
 from trailhouse.integrity.outcomes import Finding, ValidationSummary
-from trailhouse.integrity.public_keys import KeyRing
+from trailhouse.integrity.public_keys import KeyRing, sign
 from trailhouse.integrity.signer import SigningKey, sample_private_key
 from trailhouse.integrity.stores import FolderStore
 from trailhouse.integrity.validator import Scope, validate
+from trailhouse.model.digest import string_to_sign
 
 
 def run(bucket: Bucket, **options: object) -> ValidationSummary:
@@ -165,3 +167,18 @@ def test_validator_sequential_and_process_pool_agree(bucket: Bucket) -> None:
     sequential = run(bucket, sequential=True)
     processes = run(bucket, pool="process", workers=2)
     assert threads.findings == sequential.findings == processes.findings
+
+
+def test_validator_checks_a_backfill_digest_on_its_own(bucket: Bucket) -> None:
+    source = bucket.digests[2]
+    digest = json.loads(gzip.decompress(source.read_bytes()))
+    key = digest["digestS3Object"].replace(".json.gz", "_backfill.json.gz")
+    digest.update(digestS3Object=key, previousDigestS3Object=None, previousDigestSignature=None)
+    raw = json.dumps(digest).encode()
+    (bucket.root / key).write_bytes(gzip.compress(raw))
+    (bucket.root / f"{key}.sig").write_text(sign(sample_private_key(), string_to_sign(digest, raw)))
+    summary = run(bucket)
+    [backfill] = [f for f in summary.findings if f.source_object == key]
+    assert backfill.status == "valid" and "backfill digest" in backfill.detail
+    assert "1 backfill digest(s) checked on their own (outside the hourly chain)" in summary.notes
+    assert summary.ok and not [f for f in summary.findings if f.status != "valid"]
