@@ -68,6 +68,7 @@ def test_validator_names_one_deleted_digest(bucket: Bucket) -> None:
     # Its log files are now listed in no digest: reported, not valid.
     unlisted = [f for f in summary.findings if f.problem == "listed in no digest"]
     assert len(unlisted) == 2 and {f.status for f in unlisted} == {"unverified"}
+    assert all("gap in the chain" in f.detail for f in unlisted)
     assert not summary.ok
 
 

@@ -79,6 +79,16 @@ class _Outcome:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """A stretch of a trail whose digests are missing."""
+
+    account: str
+    region: str
+    after: dt.datetime  # end of the last digest before the gap (or the range start)
+    before: dt.datetime  # start of the first digest after it
+
+
+@dataclass(frozen=True)
 class ChainResult:
     """Findings for the digests, and facts for the summary."""
 
@@ -87,6 +97,7 @@ class ChainResult:
     signature_sources: dict[str, int]
     fingerprints: tuple[str, ...]
     notes: tuple[str, ...]
+    gaps: tuple[Gap, ...] = ()  # where digests are missing, to explain the log files they listed
 
 
 def _when(value: dt.datetime | None) -> str:
@@ -168,6 +179,7 @@ def check_chains(
     sources: dict[str, int] = defaultdict(int)
     fingerprints: set[str] = set()
     notes: list[str] = []
+    gaps: list[Gap] = []
     for trail, chain in sorted(chains.items()):
         chain.sort(key=lambda item: (item.end or dt.datetime.min.replace(tzinfo=dt.UTC), item.claim))
         regular = [item for item in chain if not (item.name and item.name.is_backfill)]
@@ -194,7 +206,7 @@ def check_chains(
                 )
             if item.name and item.name.is_backfill:
                 out.details.append("backfill digest (checked on its own, outside the hourly chain)")
-        missing = _check_links(regular, by_claim, outcomes, range_start, notes, trail)
+        missing = _check_links(regular, by_claim, outcomes, range_start, notes, trail, gaps)
         findings.extend(missing)
     status_by_claim: dict[str, Status] = {}
     for item in loaded:
@@ -214,7 +226,9 @@ def check_chains(
                 identity(item.claim),
             )
         )
-    return ChainResult(findings, status_by_claim, dict(sources), tuple(sorted(fingerprints)), tuple(notes))
+    return ChainResult(
+        findings, status_by_claim, dict(sources), tuple(sorted(fingerprints)), tuple(notes), tuple(gaps)
+    )
 
 
 def _check_links(
@@ -224,6 +238,7 @@ def _check_links(
     range_start: dt.datetime | None,
     notes: list[str],
     trail: str,
+    gaps: list[Gap],
 ) -> list[Finding]:
     """Each digest's link to its previous one: hash recorded, presence, and gaps."""
     missing: list[Finding] = []
@@ -263,6 +278,10 @@ def _check_links(
         if older is not None and older.end is not None and item.start is not None:
             count = max(1, round((item.start - older.end) / _HOUR))
         after = _when(older.end) if older is not None else "the range start"
+        name = item.name
+        low = older.end if older is not None else range_start
+        if name is not None and low is not None and item.start is not None:
+            gaps.append(Gap(name.account, name.region, low, item.start))
         missing.append(
             Finding(
                 "digest",

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from trailhouse.errors import IntegrityError, ObjectReadError
-from trailhouse.integrity.chain import ChainResult, LoadedDigest, check_chains
+from trailhouse.integrity.chain import ChainResult, Gap, LoadedDigest, check_chains
 from trailhouse.integrity.hashing import FileHash, gunzip, hash_uri
 from trailhouse.integrity.outcomes import Finding, Status, ValidationSummary
 from trailhouse.integrity.public_keys import KeyRing
@@ -65,6 +65,14 @@ class Scope:
             if (self.start and when < self.start) or (self.end and when > self.end):
                 return False
         return True
+
+
+def _delivered(stamp: str) -> dt.datetime | None:
+    """The delivery time in a log file's name (20260729T0915Z), or None."""
+    try:
+        return dt.datetime.strptime(stamp[:13], "%Y%m%dT%H%M").replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
 
 
 def default_workers() -> int:
@@ -167,7 +175,7 @@ def _log_tasks(
 
 
 def _unlisted(
-    store: Store, scope: Scope, listed: set[str], newest: dict[tuple[str, str], str]
+    store: Store, scope: Scope, listed: set[str], newest: dict[tuple[str, str], str], gaps: tuple[Gap, ...]
 ) -> list[Finding]:
     """Log files the store holds that no digest lists."""
     found = []
@@ -177,7 +185,14 @@ def _unlisted(
             continue
         info = classify_key(log.key)
         latest = newest.get((info.account, info.region), "")
-        if latest and info.delivered and info.delivered[:13] >= latest[:13]:
+        when = _delivered(info.delivered)
+        in_gap = when is not None and any(
+            gap.account == info.account and gap.region == info.region and gap.after <= when < gap.before
+            for gap in gaps
+        )
+        if in_gap:
+            detail = "delivered when digests are missing (gap in the chain); its digest was likely deleted"
+        elif latest and info.delivered and info.delivered[:13] >= latest[:13]:
             detail = "delivered after the newest digest; CloudTrail lists it in the next one"
         else:
             detail = "no digest lists it: added after delivery, or delivered while validation was off"
@@ -226,7 +241,7 @@ def validate(
         if name is not None:
             slot = (name.account, name.region)
             newest[slot] = max(newest.get(slot, ""), name.time)
-    findings.extend(_unlisted(store, scope, listed, newest))
+    findings.extend(_unlisted(store, scope, listed, newest, chains.gaps))
     return _summary(store, scope, loaded, chains, findings)
 
 
