@@ -17,6 +17,9 @@ ACCOUNT_B = "222222222222"
 HIDDEN_EVENT_ID = "bbbbbbbb-0000-4000-8000-000000000001"
 
 
+_SOURCES = {"ConsoleLogin": "signin.amazonaws.com", "CreateAccessKey": "iam.amazonaws.com"}
+
+
 def _event(i: int, account: str, name: str, when: datetime, **extra: object) -> dict[str, object]:
     row: dict[str, object] = {
         "event_date": when.date(),
@@ -24,12 +27,12 @@ def _event(i: int, account: str, name: str, when: datetime, **extra: object) -> 
         "awsRegion": "eu-west-1" if i % 3 else "us-east-1",
         "eventTime": when,
         "eventName": name,
-        "eventSource": "signin.amazonaws.com" if name == "ConsoleLogin" else "ec2.amazonaws.com",
+        "eventSource": _SOURCES.get(name, "ec2.amazonaws.com"),
         "eventID": f"{account[:1] * 8}-{i:04d}-4000-8000-{i:012d}",
         "sourceIPAddress": f"198.51.100.{i % 50}",
         "readOnly": name.startswith("Describe"),
         "userIdentity": {
-            "type": "IAMUser",
+            "type": "Root" if i % 10 == 1 else "IAMUser",
             "arn": f"arn:aws:iam::{account}:user/user{i % 4}",
             "accountId": account,
             "userName": f"user{i % 4}",
@@ -57,7 +60,8 @@ def event_rows(now: datetime | None = None) -> list[dict[str, object]]:
         extra: dict[str, object] = {}
         if i % 5 == 0:
             extra = {"errorCode": "AccessDenied", "errorMessage": "not authorized"}
-        rows.append(_event(i, account, names[i % 4], when, **extra))
+        name = "CreateAccessKey" if i % 8 == 3 else names[i % 4]
+        rows.append(_event(i, account, name, when, **extra))
     rows.append(_event(999, ACCOUNT_B, "DeleteTrail", now - timedelta(minutes=5), eventID=HIDDEN_EVENT_ID))
     return rows
 

@@ -27,6 +27,7 @@ from trailhouse.api import pages, routes_api
 from trailhouse.api.context import AppState, AuditNote, app_state
 from trailhouse.api.metrics import Metrics
 from trailhouse.api.security import (
+    LOGIN_CSRF_COOKIE,
     UNSAFE_METHODS,
     CsrfError,
     FailureLimiter,
@@ -173,7 +174,15 @@ class Gate:
                 "Sign-in required\nSend 'Authorization: Bearer <token>' or sign in at /login; "
                 "'trailhouse token create USER --lake L' makes a token."
             )
-            return _refuse(path, message, 401, {"www-authenticate": "Bearer"}, login=not wants_json(path))
+            existing = conn.cookies.get(LOGIN_CSRF_COOKIE, "")
+            return _refuse(
+                path,
+                message,
+                401,
+                {"www-authenticate": "Bearer"},
+                login=not wants_json(path),
+                existing=existing,
+            )
         content_type = conn.headers.get("content-type", "")
         if method in UNSAFE_METHODS and not content_type.startswith(FORM_TYPES):
             try:  # form posts are checked by their handler (the token is a form field)
@@ -184,12 +193,18 @@ class Gate:
 
 
 def _refuse(
-    path: str, message: str, status: int, headers: dict[str, str] | None = None, *, login: bool = False
+    path: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+    *,
+    login: bool = False,
+    existing: str = "",
 ) -> Response:
     headers = {**(headers or {}), "x-trailhouse-error": message.splitlines()[0]}
     if wants_json(path):
         return JSONResponse(error_body(message, status), status_code=status, headers=headers)
-    return pages.refusal_page(message, status, headers, login=login, next_path=path)
+    return pages.refusal_page(message, status, headers, login=login, next_path=path, existing=existing)
 
 
 async def handle_error(request: Request, error: Exception) -> Response:

@@ -43,9 +43,9 @@ def base_context(request: Request, active: str = "") -> dict[str, Any]:
     }
 
 
-def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(
-        request, template, {**base_context(request, context.pop("active", "")), **context}, status_code=status
+        request, template, {**base_context(request, context.pop("active", "")), **context}, status_code=code
     )
 
 
@@ -54,25 +54,26 @@ def _safe_next(path: str) -> str:
 
 
 def login_form(
-    message: str, status: int, next_path: str, headers: dict[str, str] | None = None
+    message: str, status: int, next_path: str, headers: dict[str, str] | None = None, existing: str = ""
 ) -> HTMLResponse:
-    """The sign-in form, with a fresh double-submit CSRF token in a cookie and in the form."""
-    token = secrets.token_urlsafe(24)
+    """The sign-in form, with a double-submit CSRF token in a cookie and in the form.
+
+    An existing token is reused, so a stray 401 (a favicon, a second tab) does not void an open form.
+    """
+    token = existing if len(existing) >= 32 else secrets.token_urlsafe(24)
     html = TEMPLATES.get_template("login.html").render(
         message=message, login_csrf=token, next_path=_safe_next(next_path), user=None, dashboards=DASHBOARDS
     )
     response = HTMLResponse(html, status_code=status, headers=headers)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login", max_age=3600
-    )
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/", max_age=3600)
     return response
 
 
 def refusal_page(
-    message: str, status: int, headers: dict[str, str], *, login: bool, next_path: str
+    message: str, status: int, headers: dict[str, str], *, login: bool, next_path: str, existing: str = ""
 ) -> HTMLResponse:
     if login:
-        return login_form("", status, next_path, headers)
+        return login_form("", status, next_path, headers, existing)
     html = TEMPLATES.get_template("error.html").render(
         message=message, status=status, user=None, dashboards=()
     )
@@ -86,7 +87,9 @@ def error_page(request: Request, message: str, status: int) -> HTMLResponse:
 async def login_page(request: Request) -> Response:
     if getattr(request.state, "principal", None) is not None:
         return RedirectResponse(_safe_next(request.query_params.get("next", "/")), 303)
-    return login_form("", 200, request.query_params.get("next", "/"))
+    return login_form(
+        "", 200, request.query_params.get("next", "/"), existing=request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    )
 
 
 async def login_submit(request: Request) -> Response:
@@ -107,7 +110,7 @@ async def login_submit(request: Request) -> Response:
     cookie, _csrf = state.sessions.issue(user.name, info.token_id)
     response = RedirectResponse(_safe_next(next_path), 303)
     response.set_cookie(SESSION_COOKIE, cookie, max_age=12 * 3600, **state.sessions.cookie_options())  # type: ignore[arg-type]
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
     return response
 
 
