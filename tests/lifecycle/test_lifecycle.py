@@ -1,0 +1,106 @@
+"""Compaction, retention, vacuum and checkpoints: what a lake holds before and after."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pytest
+
+from tests.query.lakes import build_lake, record
+from trailhouse import lifecycle
+from trailhouse.errors import UsageError
+from trailhouse.lake import Lake
+
+
+def _lake(tmp_path: Path) -> Lake:
+    # Three deliveries (appends) over three days: several small files per partition.
+    for hour in (1, 2, 3):
+        build_lake(tmp_path, [record(eventTime=f"2026-11-0{d}T0{hour}:00:00Z") for d in (1, 2, 3)])
+    return Lake(tmp_path)
+
+
+def _rows(lake: Lake) -> list[str]:
+    table = lake.read("cloudtrail", columns=["eventID"])
+    assert table is not None
+    return sorted(table.column("eventID").to_pylist())
+
+
+def test_compact_leaves_one_sorted_file_per_partition_and_same_rows(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    before = _rows(lake)
+    [result] = lifecycle.compact(lake)
+    assert (result.table, result.files_before, result.files_after) == ("cloudtrail", 9, 3)
+    assert sorted(result.partitions) == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert _rows(lake) == before
+    assert [p.files for p in lifecycle.partitions(lake, "cloudtrail")] == [1, 1, 1]
+
+
+def test_compact_skips_partitions_already_in_one_file(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    lifecycle.compact(lake)
+    version = lake.version("cloudtrail")
+    [again] = lifecycle.compact(lake)
+    assert again.partitions == () and lake.version("cloudtrail") == version
+
+
+def test_retain_dry_run_lists_old_partitions_and_changes_nothing(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    [result] = lifecycle.retain(lake, days=19, today=date(2026, 11, 21), tables=("cloudtrail",))
+    assert result.cutoff == date(2026, 11, 2)
+    assert [p.partition for p in result.partitions] == ["2026-11-01"] and not result.applied
+    assert len(_rows(lake)) == 9 and not lake.exists("ledger")
+
+
+def test_retain_apply_deletes_whole_partitions_and_records_them_in_the_ledger(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    [result] = lifecycle.retain(lake, days=19, apply=True, today=date(2026, 11, 21), tables=("cloudtrail",))
+    assert result.applied and result.rows == 3
+    assert [p.partition for p in lifecycle.partitions(lake, "cloudtrail")] == ["2026-11-02", "2026-11-03"]
+    ledger = lake.read("ledger")
+    assert ledger is not None
+    removed = ledger.filter(pc.equal(ledger.column("status"), "removed")).to_pylist()
+    assert [(r["source_object"], r["kind"], r["records"], r["table_name"]) for r in removed] == [
+        ("retention:cloudtrail/event_date=2026-11-01", "partition", 3, "cloudtrail")
+    ]
+    assert (
+        removed[0]["reason"]
+        == "retention: partition event_date=2026-11-01 older than 19 days (before 2026-11-02)"
+    )
+
+
+def test_retain_keeps_recent_partitions(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    [result] = lifecycle.retain(lake, days=30, apply=True, today=date(2026, 11, 21), tables=("cloudtrail",))
+    assert result.partitions == () and not result.applied and len(_rows(lake)) == 9
+
+
+def test_retain_refuses_zero_days(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="Invalid value '0' for --days"):
+        lifecycle.retain(_lake(tmp_path), days=0)
+
+
+def test_vacuum_is_a_dry_run_unless_applied(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    lifecycle.compact(lake)
+    [dry] = lifecycle.vacuum(lake, retention_hours=0)
+    assert len(dry.files) == 9 and not dry.applied
+    assert len(list(tmp_path.glob("cloudtrail/event_date=*/*.parquet"))) == 12
+    [done] = lifecycle.vacuum(lake, retention_hours=0, apply=True)
+    assert len(done.files) == 9
+    assert len(list(tmp_path.glob("cloudtrail/event_date=*/*.parquet"))) == 3
+    assert len(_rows(lake)) == 9
+
+
+def test_vacuum_keeps_files_within_retention(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    lifecycle.compact(lake)
+    [result] = lifecycle.vacuum(lake, apply=True)
+    assert result.files == ()
+
+
+def test_checkpoint_writes_a_delta_checkpoint(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    assert lifecycle.checkpoint(lake) == {"cloudtrail": 2}
+    assert list((tmp_path / "cloudtrail" / "_delta_log").glob("*.checkpoint.parquet"))
