@@ -115,3 +115,8 @@ def hash_uri(uri: str) -> FileHash | None:
         return hash_path(uri)
     except (FileNotFoundError, IsADirectoryError):
         return None
+
+
+def hash_uris(uris: list[str]) -> list[FileHash | None]:
+    """`hash_uri` of several files: one task for a worker process."""
+    return [hash_uri(uri) for uri in uris]

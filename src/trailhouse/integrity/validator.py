@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 from trailhouse.errors import IntegrityError, ObjectReadError
 from trailhouse.integrity.chain import ChainResult, Gap, LoadedDigest, check_chains
-from trailhouse.integrity.hashing import FileHash, gunzip, hash_uri
+from trailhouse.integrity.hashing import FileHash, gunzip, hash_uri, hash_uris
 from trailhouse.integrity.outcomes import Finding, Status, ValidationSummary
 from trailhouse.integrity.public_keys import KeyRing
 from trailhouse.integrity.stores import Found, Store
@@ -106,6 +106,21 @@ def bounded_map(
                 yield done, future.result()
         for done, future in pending:
             yield done, future.result()
+
+
+def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _uris(batch: list[_LogTask]) -> list[str]:
+    return [task.uri for task in batch]
 
 
 def load_digest(store: Store, found: Found) -> LoadedDigest:
@@ -224,8 +239,13 @@ def validate(
     chains = check_chains(loaded, ring, store, range_start=scope.start)
     findings = list(chains.findings)
     tasks = _log_tasks(store, loaded, chains, findings, skip_logs or set())
+    hashed: Iterable[tuple[_LogTask, FileHash | None]]
     if sequential:
-        hashed: Iterable[tuple[_LogTask, FileHash | None]] = ((task, hash_uri(task.uri)) for task in tasks)
+        hashed = ((task, hash_uri(task.uri)) for task in tasks)
+    elif pool == "process":
+        # Several files per task: a process round trip costs more than hashing a small file.
+        batches = bounded_map(hash_uris, _batched(tasks, 16), workers=workers, pool=pool, arg=_uris)
+        hashed = (pair for batch, results in batches for pair in zip(batch, results, strict=True))
     else:
         hashed = bounded_map(hash_uri, tasks, workers=workers, pool=pool, arg=lambda task: task.uri)
     for task, result in hashed:
