@@ -52,7 +52,8 @@ def test_cli_sample_refuses_a_non_empty_folder(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: Folder '{tmp_path}' is not empty\n"
-        "Pass --force to replace its contents, or choose a new folder.\n"
+        "Pass --force to replace the sample in it (removes AWSLogs/ and public-keys.json), "
+        "or choose a new folder.\n"
     )
 
 

@@ -15,7 +15,7 @@ from trailhouse.sample import SampleSpec, incident, write_sample
 from trailhouse.sample.identities import IDENTITY_TYPES
 from trailhouse.sample.writer import overlap_key
 
-from .conftest import Written, write
+from .conftest import Written, read_logs, write
 
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -31,7 +31,8 @@ def test_sample_same_seed_gives_the_same_bytes_in_one_or_two_processes(tmp_path:
     write_sample(SampleSpec(root=tmp_path / "b", seed=3, workers=2, **options))
     first, second = _files(tmp_path / "a"), _files(tmp_path / "b")
     assert len(first) > 50
-    assert first == second
+    assert sorted(first) == sorted(second)
+    assert [key for key in first if first[key] != second[key]] == []
 
 
 def test_sample_different_seed_gives_different_files(tmp_path: Path) -> None:
@@ -245,11 +246,19 @@ def test_sample_refuses_a_non_empty_folder_without_force(tmp_path: Path) -> None
     with pytest.raises(TrailhouseError) as raised:
         write_sample(SampleSpec(root=tmp_path, events=10, digests=False))
     assert str(raised.value) == (
-        f"Folder '{tmp_path}' is not empty\nPass --force to replace its contents, or choose a new folder."
+        f"Folder '{tmp_path}' is not empty\n"
+        "Pass --force to replace the sample in it (removes AWSLogs/ and public-keys.json), "
+        "or choose a new folder."
     )
-    assert (tmp_path / "notes.txt").exists()
-    write_sample(SampleSpec(root=tmp_path, events=10, digests=False), force=True)
-    assert not (tmp_path / "notes.txt").exists()
+
+
+def test_sample_force_replaces_only_a_previous_sample(tmp_path: Path) -> None:
+    write_sample(SampleSpec(root=tmp_path, events=300, seed=1))
+    (tmp_path / "notes.txt").write_text("mine")
+    write_sample(SampleSpec(root=tmp_path, events=300, seed=2, digests=False), force=True)
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "public-keys.json").exists()
+    assert sum(len(records) for records in read_logs(tmp_path).values()) == 300
 
 
 def test_sample_overlap_needs_an_org_trail(tmp_path: Path) -> None:

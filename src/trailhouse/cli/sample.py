@@ -85,7 +85,11 @@ def _summary(result: SampleResult, spec: SampleSpec) -> list[str]:
     help="Bucket name recorded in the digest files.",
 )
 @click.option("--workers", default=1, show_default=True, help="Processes rendering log files.")
-@click.option("--force", is_flag=True, help="Replace the contents of DIR if it is not empty.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a previous sample in DIR (removes its AWSLogs/ and public-keys.json only).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def sample(
     directory: Path,

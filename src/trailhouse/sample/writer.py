@@ -124,16 +124,26 @@ def _results(jobs: Iterator[_Job], workers: int) -> Iterator[_JobResult]:
         yield from pool.imap_unordered(_run, jobs)
 
 
+SAMPLE_ENTRIES = ("AWSLogs", "public-keys.json")  # all a sample writes at the top of its folder
+
+
 def prepare_root(root: Path, *, force: bool) -> None:
-    """Refuse a non-empty folder unless `force`, which empties it first."""
+    """Refuse a non-empty folder; with `force`, remove a previous sample's entries (and nothing else)."""
     if root.exists() and not root.is_dir():
         raise UsageError(f"'{root}' is a file, not a folder\nPass a folder path for the sample.")
     if root.is_dir() and any(root.iterdir()):
         if not force:
             raise TrailhouseError(
-                f"Folder '{root}' is not empty\nPass --force to replace its contents, or choose a new folder."
+                f"Folder '{root}' is not empty\n"
+                "Pass --force to replace the sample in it (removes AWSLogs/ and public-keys.json), "
+                "or choose a new folder."
             )
-        shutil.rmtree(root)
+        for name in SAMPLE_ENTRIES:
+            entry = root / name
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            elif entry.exists():
+                entry.unlink()
     root.mkdir(parents=True, exist_ok=True)
 
 
