@@ -65,3 +65,17 @@ def test_cli_token_create_and_revoke(tmp_path: Path) -> None:
     code, out, _ = run("token", "revoke", token_id.group(1), "--lake", lake)
     assert code == 0 and out == f"Revoked token {token_id.group(1)} of 'bob'.\n"
     assert len(AuthStore(Lake(lake)).tokens_of("bob")) == 1
+
+
+def test_cli_demo_sign_in_hint_has_a_working_token(tmp_path: Path) -> None:
+    from trailhouse.cli.users import demo_sign_in
+
+    lake = str(tmp_path / "lake")
+    hint = demo_sign_in(lake)
+    assert hint.startswith(f"Dashboard:\n  trailhouse serve --lake {lake}\n")
+    secret = re.search(r"th_[A-Za-z0-9_\-]{43}", hint)
+    assert secret is not None
+    user, _ = AuthStore(Lake(lake)).authenticate(secret.group(0))
+    assert user.name == "admin" and user.is_admin
+    again = re.search(r"th_[A-Za-z0-9_\-]{43}", demo_sign_in(lake))
+    assert again is not None and again.group(0) != secret.group(0)

@@ -64,7 +64,7 @@ def test_dashboard_drill_down_to_events_and_the_original_record(page: Any, site:
 
 def test_dashboard_user_never_sees_another_accounts_rows(page: Any, site: Site) -> None:
     sign_in(page, site, site.alice, "/dashboards/general-operations")
-    table = page.locator("table[data-section=by_account]").inner_text()
+    table = page.locator("table[data-section=by_account]").text_content()
     assert ACCOUNT_A in table and ACCOUNT_B not in table
     assert ACCOUNT_B not in page.content()
     response = page.goto(f"{site.url}/events/{HIDDEN_EVENT_ID}")

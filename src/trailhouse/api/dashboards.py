@@ -37,6 +37,7 @@ class Dashboard:
     charts: tuple[Chart, ...]
     intro: str = ""
     drill_base: tuple[tuple[str, str], ...] = ()  # filters every drill-down of the page adds
+    lead: tuple[str, ...] = ()  # sections shown first (what an incident responder looks at first)
 
 
 DASHBOARDS: tuple[Dashboard, ...] = (
@@ -74,6 +75,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         ),
         "Console sign-ins: where from, who, failures, sign-ins without MFA, root, and new locations.",
         (("eventName", "ConsoleLogin"),),
+        ("new_locations", "root_logins", "without_mfa", "countries"),
     ),
     Dashboard(
         "security-group-changes",
@@ -82,6 +84,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         (Chart("summary", "bar", "eventName", "changes", "Changes by action"),),
         "Who changed which security group rule; rules open to the world are flagged.",
         (("eventSource", "ec2.amazonaws.com"),),
+        ("changes",),
     ),
     Dashboard(
         "account-activity",
@@ -92,6 +95,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
             Chart("iam_changes_by_account", "bar", "recipientAccountId", "changes", "IAM changes by account"),
         ),
         "Root usage, IAM changes and recurring errors, per account.",
+        lead=("root_activity", "iam_changes"),
     ),
 )
 BY_SLUG = {d.slug: d for d in DASHBOARDS}

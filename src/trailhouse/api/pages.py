@@ -139,9 +139,9 @@ async def dashboard(request: Request) -> Response:
     if "by_source" in sections:
         sections["countries"] = country_table(sections["by_source"])
     charts = {c.section: c for c in board.charts}
-    order = [c.section for c in board.charts if c.section in sections] + [
-        s for s in sections if s not in charts
-    ]
+    order = [c.section for c in board.charts if c.section in sections]
+    order += [s for s in board.lead if s in sections and s not in order]
+    order += [s for s in sections if s not in order]
     views = [section_view(s, sections[s], charts.get(s), filters, interval, board.drill_base) for s in order]
     return render(
         request,

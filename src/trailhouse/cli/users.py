@@ -159,3 +159,25 @@ def revoke(principal: str, accounts: str | None, tables: str | None, lake: str) 
     )
     _audit(store, f"REVOKE {tables or 'all'} ON ACCOUNTS {accounts or 'all'} FROM {principal}", principal)
     click.echo(f"Changed {len(changed)} grant(s) of '{principal}'.")
+
+
+def demo_sign_in(lake: str, url: str = SERVE_URL) -> str:
+    """For `trailhouse demo`: a fresh token for the administrator 'admin' (created on first run),
+    and the lines telling a newcomer how to sign in and where the incident shows."""
+    store = _store(lake)
+    if store.user("admin") is None:
+        created = store.add_user("admin", is_admin=True)
+        _audit(store, "ADD USER admin ADMIN", "admin")
+    else:
+        created = store.create_token("admin", label="demo")
+        _audit(store, f"CREATE TOKEN {created.info.token_id} FOR admin", "admin")
+    return "\n".join(
+        [
+            "Dashboard:",
+            f"  trailhouse serve --lake {lake}",
+            f"  then open {url} and sign in with this token (shown once, stored only as a hash):",
+            f"  {created.secret}",
+            f"  {url}dashboards/console-logins shows 'mallory' signing in from Germany without MFA;",
+            "  Security Group Modifications shows the port 22 rule opened to 0.0.0.0/0 minutes later.",
+        ]
+    )

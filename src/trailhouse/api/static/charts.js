@@ -28,13 +28,13 @@
   function title(parent, text) { el("title", {}, parent).textContent = text; }
 
   function bars(svg, d) {
-    var rowH = 22, left = 190, width = 640, max = Math.max.apply(null, d.y.concat([1]));
+    var rowH = 22, left = 250, width = 700, max = Math.max.apply(null, d.y.concat([1]));
     svg.setAttribute("viewBox", "0 0 " + width + " " + (d.x.length * rowH + 10));
     d.x.forEach(function (label, i) {
       var y = i * rowH + 4, w = Math.max(1, (width - left - 60) * d.y[i] / max);
       var g = wrapLink(svg, d.links && d.links[i]);
       var text = el("text", { x: left - 6, y: y + 14, "text-anchor": "end", "class": "axis" }, g);
-      text.textContent = label.length > 30 ? "…" + label.slice(-29) : label;
+      text.textContent = label.length > 40 ? "…" + label.slice(-39) : label;
       var r = el("rect", { x: left, y: y, width: w, height: rowH - 6, "class": "bar", "data-value": d.y[i] }, g);
       title(r, label + ": " + d.y[i]);
       el("text", { x: left + w + 4, y: y + 13, "class": "axis" }, g).textContent = fmt(d.y[i]);
