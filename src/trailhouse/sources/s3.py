@@ -12,12 +12,14 @@ from __future__ import annotations
 import logging
 import os
 import re
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, timedelta
 from functools import cache
+from types import FrameType
 from typing import Any
 
 import boto3
@@ -91,6 +93,26 @@ def download(bucket: str, key: str, region: str | None = None) -> bytes:
         raise TransientSourceError(f"Could not read 's3://{bucket}/{key}' ({error}); retry later") from None
     log.info("Downloaded log file %s from %s", key, bucket)
     return data
+
+
+class StopOnSigterm:
+    """While following: SIGTERM sets `stop` (the source hands on nothing more, the pipeline commits
+    what it holds, and the process exits 0); `restore` puts the previous handler back."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self.stop = stop
+        self.previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGTERM, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        log.info("SIGTERM: finishing the objects in hand, then stopping")
+        self.stop.set()
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+            self.previous = None
 
 
 class Downloads:
@@ -181,6 +203,9 @@ class S3Source:
         self._s3 = client("s3", region)
         self._downloads = Downloads(self._read_now, workers=download_workers, budget_mb=read_ahead_mb)
         self._newest: dict[str, date] = {}  # stream prefix -> newest day folder seen
+        self._idle = False  # the object just yielded was the last of a listing pass
+        self._seen: dict[str, set[str]] = {}  # following: keys handed on, per recent day folder
+        self._sigterm = StopOnSigterm(self.stop) if follow else None
 
     # -- the Source protocol -----------------------------------------------------------------
     def objects(self) -> Iterator[ObjectRef]:
@@ -194,7 +219,13 @@ class S3Source:
     def committed(self, refs: Sequence[ObjectRef]) -> None:
         return None
 
+    def wants_flush(self) -> bool:
+        """Following: commit at the end of each pass, before waiting for the next one."""
+        return self.follow and self._idle
+
     def close(self) -> None:
+        if self._sigterm is not None:
+            self._sigterm.restore()
         self._downloads.close()
 
     # -- listing -------------------------------------------------------------------------------
@@ -204,7 +235,7 @@ class S3Source:
         if not streams:
             yield from self._list(self.prefix)  # not CloudTrail's layout: list everything
             return
-        days: list[tuple[date, str]] = []
+        days: list[tuple[date, str, str]] = []
         for stream in streams:
             start = self.since
             if recent_only and stream in self._newest:
@@ -212,23 +243,36 @@ class S3Source:
             elif recent_only:
                 start = max(self.since or date.min, date.today() - timedelta(days=self.lookback_days))
             for day, folder in self._days(stream, start):
-                days.append((day, folder))
+                days.append((day, folder, stream))
                 self._newest[stream] = max(day, self._newest.get(stream, day))
         days.sort()
+        recent = {folder for day, folder, stream in days if self._is_recent(stream, day)}
+        for folder in set(self._seen) - recent:
+            del self._seen[folder]  # fell out of the look-back window: never listed again
         # Day folders are listed 8 at a time, at most 16 ahead of the consumer (bounded memory).
         with ThreadPoolExecutor(8, thread_name_prefix="trailhouse-list") as pool:
-            ahead: deque[Future[list[ObjectRef]]] = deque()
-            folders = iter(folder for _, folder in days)
+            ahead: deque[tuple[str, Future[list[ObjectRef]]]] = deque()
+            folders = iter(folder for _, folder, _ in days)
             while True:
                 for folder in folders:
-                    ahead.append(pool.submit(lambda f: list(self._list(f)), folder))
+                    ahead.append((folder, pool.submit(lambda f: list(self._list(f)), folder)))
                     if len(ahead) >= 16:
                         break
                 if not ahead or self.stop.is_set():
-                    for future in ahead:
+                    for _, future in ahead:
                         future.cancel()
                     return
-                yield from ahead.popleft().result()
+                folder, future = ahead.popleft()
+                refs = future.result()
+                if self.follow and folder in recent:
+                    # Re-listed whole on every pass (no resume marker); hand on only new keys.
+                    seen = self._seen.setdefault(folder, set())
+                    refs = [ref for ref in refs if ref.key not in seen]
+                    seen.update(ref.key for ref in refs)
+                yield from refs
+
+    def _is_recent(self, stream: str, day: date) -> bool:
+        return day >= self._newest[stream] - timedelta(days=self.lookback_days)
 
     def streams(self) -> list[str]:
         """Prefixes `.../AWSLogs/[o-org/]account/CloudTrail*/region/` under the source's prefix."""
@@ -338,6 +382,13 @@ class S3Source:
                     return
                 window.append(ref)
             ref = window.popleft()
+            if not window and not exhausted:  # look one ahead: is this the pass's last object?
+                following = next(upstream, None)
+                exhausted = following is None
+                if following is not None:
+                    self._downloads.prefetch(following)
+                    window.append(following)
+            self._idle = exhausted and not window
             self._downloads.yielded(ref)
             yield ref
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-import signal
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from trailhouse.errors import ObjectReadError, SourceError
 from trailhouse.model.notifications import NotificationError, TestMessage, parse_notification
 from trailhouse.sources.base import ObjectRef
-from trailhouse.sources.s3 import Downloads, client, download, error_code, split_uri
+from trailhouse.sources.s3 import Downloads, StopOnSigterm, client, download, error_code, split_uri
 
 log = logging.getLogger("trailhouse.sources")
 
@@ -112,9 +110,7 @@ class SqsSource:
         self._poison_reasons: dict[str, str] = {}
         self._downloads = Downloads(self._read_now, workers=download_workers, budget_mb=read_ahead_mb)
         self._failures = 0
-        self._previous_handler: Any = None
-        if follow and threading.current_thread() is threading.main_thread():
-            self._previous_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
+        self._sigterm = StopOnSigterm(self.stop) if follow else None
         self._heartbeat = threading.Thread(target=self._extend_forever, name="trailhouse-sqs-heartbeat")
         self._heartbeat.daemon = True
         self._heartbeat.start()
@@ -166,9 +162,8 @@ class SqsSource:
 
     def close(self) -> None:
         self.stop.set()
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGTERM, self._previous_handler)
-            self._previous_handler = None
+        if self._sigterm is not None:
+            self._sigterm.restore()
         self._heartbeat.join(timeout=5)
         with self._lock:
             leftover = [(mid, m.receipt) for mid, m in self._messages.items() if not m.poison]
@@ -310,7 +305,3 @@ class SqsSource:
                 entries = [(mid, m.receipt) for mid, m in due]
             if entries:
                 self._change_visibility(entries, self.visibility_timeout)
-
-    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
-        log.info("SIGTERM: finishing the objects in hand, then stopping")
-        self.stop.set()
