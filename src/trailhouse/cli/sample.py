@@ -13,13 +13,13 @@ from trailhouse.sample import incident as incident_facts
 
 def _summary(result: SampleResult, spec: SampleSpec) -> list[str]:
     mib = 1024 * 1024
-    rate = result.events / result.seconds if result.seconds else 0.0
+    rate = result.events / result.log_seconds if result.log_seconds else 0.0
     accounts = ", ".join(result.accounts[:4]) + (", ..." if len(result.accounts) > 4 else "")
     trail = f"organisation trail {result.org}" if result.org else "account trails"
     lines = [
         f"Wrote {result.events:,} events in {result.files:,} log files to '{result.root}' "
         f"({result.raw_bytes / mib:,.1f} MiB JSON, {result.gz_bytes / mib:,.1f} MiB gzipped) "
-        f"in {result.seconds:.1f} s ({rate:,.0f} events/s)",
+        f"in {result.seconds:.1f} s (log files: {rate:,.0f} events/s)",
         f"  {len(result.accounts)} accounts ({accounts}), {len(result.regions)} regions "
         f"({', '.join(result.regions)}), {spec.days} days from {spec.start}, {trail}",
         f"  {result.insight_files} Insights files, {result.config_files} AWS Config file, "
