@@ -45,6 +45,7 @@ def console_login(
         actor = cast.others["Root"] if rng.random() < 0.04 else consoles[int(rng.random() * len(consoles))]
     success = rng.random() < 0.9 if success is None else success
     mfa = rng.random() < 0.85 if mfa is None else mfa
+    mfa = mfa and success  # a wrong password fails before the MFA step
     identity = dict(actor.identity)
     identity.pop("accessKeyId", None)
     if not success and actor.kind == "IAMUser" and rng.random() < 0.3:
@@ -169,7 +170,7 @@ def _admin(scene: Scene, rng: random.Random) -> Actor:
     if roll < 0.8:
         return cast.users[int(rng.random() * len(cast.users))]
     if roll < 0.95:
-        return cast.others["WebIdentityUser"]  # CI deploying with Terraform
+        return cast.workloads[int(rng.random() * len(cast.workloads))]  # automation
     return cast.others["FederatedUser"]
 
 
