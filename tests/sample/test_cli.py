@@ -30,7 +30,7 @@ def test_cli_sample_prints_a_summary(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Wrote 800 events in ")
     assert f"to '{target}'" in lines[0]
-    assert "1 days from 2026-03-05, account trails" in lines[1]
+    assert "1 day from 2026-03-05, account trails" in lines[1]
     assert (
         f"'{incident.USER}' signs in without MFA from {incident.IP} at 2026-03-05 02:13:07Z" in result.stdout
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -9,6 +10,26 @@ import click
 
 from trailhouse.sample import DEFAULT_START, SampleResult, SampleSpec, write_sample
 from trailhouse.sample import incident as incident_facts
+
+
+class _Bar:
+    """Events written so far, on a terminal's stderr (large samples take minutes)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = 0
+
+    def __call__(self, records: int) -> None:
+        self.done += records
+        click.echo(f"\r  {self.done:,} / {self.total:,} events", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.done:
+            click.echo("", err=True)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _summary(result: SampleResult, spec: SampleSpec) -> list[str]:
@@ -20,10 +41,10 @@ def _summary(result: SampleResult, spec: SampleSpec) -> list[str]:
         f"Wrote {result.events:,} events in {result.files:,} log files to '{result.root}' "
         f"({result.raw_bytes / mib:,.1f} MiB JSON, {result.gz_bytes / mib:,.1f} MiB gzipped) "
         f"in {result.seconds:.1f} s (log files: {rate:,.0f} events/s)",
-        f"  {len(result.accounts)} accounts ({accounts}), {len(result.regions)} regions "
-        f"({', '.join(result.regions)}), {spec.days} days from {spec.start}, {trail}",
+        f"  {_count(len(result.accounts), 'account')} ({accounts}), {_count(len(result.regions), 'region')} "
+        f"({', '.join(result.regions)}), {_count(spec.days, 'day')} from {spec.start}, {trail}",
         f"  {result.insight_files} Insights files, {result.config_files} AWS Config file, "
-        f"{result.digests} digest files",
+        + (f"{result.digests} digest files" if spec.digests else "no digests (--no-digests)"),
     ]
     if result.overlap_files:
         lines.append(
@@ -126,7 +147,12 @@ def sample(
         bucket=bucket,
         workers=workers,
     )
-    result = write_sample(spec, force=force)
+    bar = _Bar(events) if not quiet and sys.stderr.isatty() else None
+    try:
+        result = write_sample(spec, force=force, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     if not quiet:
         for line in _summary(result, spec):
             click.echo(line)
