@@ -70,3 +70,14 @@ def test_cli_sample_rejects_out_of_range_values(tmp_path: Path) -> None:
     assert result.stderr == (
         "Error: --regions '99' is out of range (expected 1 to 12)\nPass a value between 1 and 12.\n"
     )
+
+
+def test_cli_sample_rejects_too_many_windows(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["sample", str(tmp_path / "big"), "--accounts", "100", "--regions", "12", "--days", "365"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: --accounts x --regions x --days = 438,000 is too large (at most 50,000)\n"
+        "Use fewer accounts, regions or days.\n"
+    )

@@ -18,6 +18,7 @@ from trailhouse.sample.layout import MAX_REGIONS, REGIONS, file_suffix, log_key,
 DELIVERY_SECONDS = 300  # CloudTrail delivers about every five minutes
 MAX_RECORDS_PER_FILE = 20_000  # a busier window is delivered as several files
 DEFAULT_START = date(2026, 11, 1)
+MAX_ACCOUNT_REGION_DAYS = 50_000  # 14.4 million delivery windows to plan
 
 # Activity by hour of day (UTC): quiet nights, a working-day hump.
 _DIURNAL = (3, 2, 2, 2, 2, 3, 4, 6, 9, 11, 12, 12, 11, 12, 12, 11, 10, 8, 7, 6, 5, 4, 4, 3)
@@ -55,6 +56,12 @@ class SampleSpec:
                     f"{flag} '{value}' is out of range (expected {low} to {high})\n"
                     f"Pass a value between {low} and {high}."
                 )
+        product = self.accounts * self.regions * self.days
+        if product > MAX_ACCOUNT_REGION_DAYS:
+            raise UsageError(
+                f"--accounts x --regions x --days = {product:,} is too large "
+                f"(at most {MAX_ACCOUNT_REGION_DAYS:,})\nUse fewer accounts, regions or days."
+            )
         if self.overlap and not self.org:
             raise UsageError(
                 "--overlap needs an organisation trail (it copies org-trail files into an "
