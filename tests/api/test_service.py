@@ -103,3 +103,35 @@ def test_service_ungranted_table_is_403_kind(service: Service) -> None:
         service.run_sql(ALICE, "SELECT * FROM ledger")
     with pytest.raises(NotGrantedError):
         service.run_sql(ALICE, "SELECT * FROM audit_logs")
+
+
+def test_service_report_results_are_cached_per_scope(service: Service) -> None:
+    from trailhouse.query.reports import ReportParams
+
+    first = service.run_report(ADMIN, "general-operations", ReportParams())
+    assert service.run_report(ADMIN, "general-operations", ReportParams()) is first
+    scoped = service.run_report(ALICE, "general-operations", ReportParams())
+    assert scoped is not first
+    assert set(scoped["by_account"].column("recipientAccountId").to_pylist()) == {ACCOUNT_A}
+
+
+def test_service_result_cache_computes_once_for_concurrent_callers() -> None:
+    import threading
+    import time
+
+    from trailhouse.api.service import ResultCache
+
+    cache = ResultCache(size=2)
+    calls = []
+
+    def slow() -> int:
+        calls.append(1)
+        time.sleep(0.2)
+        return 42
+
+    threads = [threading.Thread(target=cache.get_or_compute, args=("k", slow)) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and cache.get_or_compute("k", slow) == 42

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +124,44 @@ class EnginePool:
             self._idle.clear()
 
 
+class ResultCache:
+    """Finished report results by key (scope, report, parameters, table versions), least recently used
+    dropped first. Concurrent requests for one key wait for the first instead of all computing it."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._done: OrderedDict[Hashable, Any] = OrderedDict()
+        self._running: dict[Hashable, threading.Event] = {}
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        while True:
+            with self._lock:
+                if key in self._done:
+                    self._done.move_to_end(key)
+                    return self._done[key]
+                running = self._running.get(key)
+                if running is None:
+                    running = self._running[key] = threading.Event()
+                    mine = True
+                else:
+                    mine = False
+            if not mine:
+                running.wait()
+                continue  # done, or failed (then this thread tries itself)
+            try:
+                value = compute()
+                with self._lock:
+                    self._done[key] = value
+                    while len(self._done) > self.size:
+                        self._done.popitem(last=False)
+                return value
+            finally:
+                with self._lock:
+                    self._running.pop(key, None)
+                running.set()
+
+
 class Service:
     """The use cases behind the routes, for one lake."""
 
@@ -132,6 +171,7 @@ class Service:
         self.timeout = timeout if timeout is not None else float(config.setting("query_timeout_seconds"))
         self.row_limit = row_limit if row_limit is not None else int(config.setting("query_row_limit"))
         self._status: tuple[float, dict[str, Any]] | None = None
+        self.reports = ResultCache()
 
     def relations(self, access: Access) -> list[str]:
         """Tables and views the caller may query (those this lake has)."""
@@ -184,8 +224,17 @@ class Service:
 
         self._require(access, "cloudtrail")
         spec = reports.get_report(name)
-        with self.pool.engine(scope_for(access)) as engine:
-            return reports.run_report(engine, spec.name, params)
+        scope = scope_for(access)
+        key = (
+            scope, spec.name, params.since, params.until, params.account, params.region, params.limit,
+            tuple(sorted(params.extra.items())), self.pool.versions(),
+        )  # fmt: skip
+
+        def compute() -> Any:
+            with self.pool.engine(scope) as engine:
+                return reports.run_report(engine, spec.name, params)
+
+        return self.reports.get_or_compute(key, compute)
 
     def list_events(
         self, access: Access, filters: dict[str, str], since: Any, until: Any, limit: int
