@@ -264,3 +264,10 @@ def test_sample_force_replaces_only_a_previous_sample(tmp_path: Path) -> None:
 def test_sample_overlap_needs_an_org_trail(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--overlap needs an organisation trail"):
         write(tmp_path, overlap=True, org=False)
+
+
+def test_sample_with_no_events_still_has_the_incident(tmp_path: Path) -> None:
+    written = write(tmp_path, events=0, days=1, digests=False)
+    names = [record["eventName"] for record in written.records()]
+    assert names == list(incident.EVENT_NAMES)
+    assert written.result.events == incident.EVENT_COUNT
