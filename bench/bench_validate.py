@@ -129,9 +129,16 @@ def aws_cli_style(root: Path, ring: KeyRing) -> tuple[int, int, int]:
     return valid_digests, valid_logs, invalid
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    started = time.perf_counter()
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # process-pool workers, once reaped
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(fn: Callable[[], Any], cpu: dict[str, float], label: str) -> tuple[float, Any]:
+    started, cpu_started = time.perf_counter(), _cpu()
     result = fn()
+    cpu[label] = _cpu() - cpu_started
     return time.perf_counter() - started, result
 
 
@@ -148,23 +155,29 @@ def run(report: Callable[[str], None] = print) -> dict[str, float]:
     report(f"Bucket: {len(logs):,} log files, {gz / GIB:.2f} GiB gzipped; {os.cpu_count()} CPUs")
 
     seconds: dict[str, float] = {}
-    elapsed, (digests_ok, logs_ok, bad) = _timed(lambda: aws_cli_style(root, ring))
+    cpu: dict[str, float] = {}
+    label = "aws-cli style (sequential)"
+    elapsed, (digests_ok, logs_ok, bad) = _timed(lambda: aws_cli_style(root, ring), cpu, label)
     assert bad == 0 and logs_ok == len(logs), (bad, logs_ok, len(logs))
-    seconds["aws-cli style (sequential)"] = elapsed
+    seconds[label] = elapsed
     contenders: list[tuple[str, dict[str, Any]]] = [
         ("trailhouse, 1 worker", {"sequential": True}),
         ("trailhouse, threads", {}),
         ("trailhouse, processes", {"pool": "process"}),
     ]
     for label, options in contenders:
-        elapsed, summary = _timed(lambda o=options: validate(FolderStore(root), ring, **o))  # type: ignore[misc]
+        work = lambda o=options: validate(FolderStore(root), ring, **o)  # type: ignore[misc]  # noqa: E731
+        elapsed, summary = _timed(work, cpu, label)
         assert summary.ok and summary.count("log", "valid") == len(logs), label
         seconds[label] = elapsed
     baseline = seconds["aws-cli style (sequential)"]
     best = min(seconds["trailhouse, threads"], seconds["trailhouse, processes"])
-    report(f"{'validator':<28}{'seconds':>9}{'MiB/s gz':>10}{'x baseline':>12}")
+    report(f"{'validator':<28}{'seconds':>9}{'MiB/s gz':>10}{'x baseline':>12}{'CPU s':>8}")
     for label, value in seconds.items():
-        report(f"{label:<28}{value:>9.2f}{gz / value / (1 << 20):>10.0f}{baseline / value:>12.2f}")
+        speed = gz / value / (1 << 20)
+        report(f"{label:<28}{value:>9.2f}{speed:>10.0f}{baseline / value:>12.2f}{cpu[label]:>8.1f}")
+    load = os.getloadavg()[0]
+    report(f"Load average during the run: {load:.1f} on {os.cpu_count()} CPUs (other work skews wall times)")
     report(f"Digests: {digests_ok:,} valid; log files: {logs_ok:,} valid")
     report(f"Parallel Trailhouse vs the sequential baseline: {baseline / best:.1f}x faster (target: 3x)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -45,6 +45,7 @@ class Store(Protocol):
     """A place holding digests and log files."""
 
     name: str
+    remote: bool  # files are read over the network (threads overlap the waits; processes do not help)
 
     def digests(self) -> Iterator[Found]: ...
 
@@ -98,6 +99,7 @@ class FolderStore:
             )
         self.root = root.resolve()
         self.name = str(root)
+        self.remote = False
         self._digests: list[Found] = []
         self._logs: list[Found] = []
         self._index = _LogIndex()
@@ -137,6 +139,7 @@ class S3Store:
         self._objects = digest_objects
         self.bucket, self.prefix = digest_objects.split_uri(uri)
         self.name = uri
+        self.remote = True
         self._digests: list[Found] = []
         self._logs: list[Found] = []
         self._index = _LogIndex()
@@ -210,6 +213,7 @@ class LakeStore:
                 if signature:
                     self._signatures[source] = signature
         self._digests = [Found(source, uris[source]) for source in digest_objects]
+        self.remote = any(found.uri.startswith("s3://") for found in (*self._digests, *self._logs))
 
     def digests(self) -> Iterator[Found]:
         return iter(self._digests)

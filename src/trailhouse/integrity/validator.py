@@ -29,6 +29,7 @@ Pool = Literal["thread", "process"]
 T = TypeVar("T")
 R = TypeVar("R")
 _HOUR = dt.timedelta(hours=1)
+PROCESS_POOL_FROM = 256  # listed log files from which spawning worker processes pays off
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ def validate(
     *,
     scope: Scope | None = None,
     workers: int | None = None,
-    pool: Pool = "thread",
+    pool: Pool | None = None,
     sequential: bool = False,
     skip_logs: set[str] | None = None,
 ) -> ValidationSummary:
@@ -229,6 +230,8 @@ def validate(
 
     `keys` may be a function of the digests read (to fetch only the public keys they name).
     `skip_logs`: identities of log files already known valid (not hashed again).
+    `pool`: threads or spawned processes; by default processes for many local files (hashing is
+    CPU-bound and threads hand the GIL back and forth), threads for S3 or a few files.
     """
     scope = scope or Scope()
     workers = 1 if sequential else (workers or default_workers())
@@ -237,6 +240,9 @@ def validate(
     loaded = [digest for _item, digest in reads]
     ring = keys(loaded) if callable(keys) else keys
     chains = check_chains(loaded, ring, store, range_start=scope.start)
+    if pool is None:
+        count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
+        pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
     findings = list(chains.findings)
     tasks = _log_tasks(store, loaded, chains, findings, skip_logs or set())
     hashed: Iterable[tuple[_LogTask, FileHash | None]]
