@@ -162,7 +162,7 @@ def run(report: Callable[[str], None] = print) -> dict[str, float]:
     seconds[label] = elapsed
     contenders: list[tuple[str, dict[str, Any]]] = [
         ("trailhouse, 1 worker", {"sequential": True}),
-        ("trailhouse, threads", {}),
+        ("trailhouse, threads", {"pool": "thread"}),
         ("trailhouse, processes", {"pool": "process"}),
     ]
     for label, options in contenders:
