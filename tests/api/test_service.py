@@ -135,3 +135,13 @@ def test_service_result_cache_computes_once_for_concurrent_callers() -> None:
     for t in threads:
         t.join()
     assert len(calls) == 1 and cache.get_or_compute("k", slow) == 42
+
+
+def test_service_views_and_reports_never_read_raw_datasets() -> None:
+    """Grants filter the table views; SQL that named __raw_* directly would bypass them."""
+    from importlib import resources
+
+    for folder in ("views", "reports"):
+        for entry in (resources.files("trailhouse.query") / folder).iterdir():
+            if entry.name.endswith(".sql"):
+                assert "__raw" not in entry.read_text(), f"{folder}/{entry.name} reads a raw dataset"

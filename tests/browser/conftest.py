@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -15,6 +16,7 @@ import pytest
 
 from tests.api.trail_fixtures import ACCOUNT_A, build_lake
 from trailhouse.auth.store import AuthStore
+from trailhouse.lake import Lake
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,17 +40,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextlib.contextmanager
+def running_server(lake: Lake) -> Iterator[str]:
+    """`create_app(lake)` under uvicorn on a free 127.0.0.1 port; yields its base URL."""
     import uvicorn
 
     from trailhouse.api.app import create_app
 
-    lake = build_lake(tmp_path_factory.mktemp("browser-lake"))
-    store = AuthStore(lake, refresh_seconds=0)
-    admin = store.add_user("admin", is_admin=True).secret
-    alice = store.add_user("alice").secret
-    store.grant("alice", tables=None, accounts=frozenset({ACCOUNT_A}))
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(lake), host="127.0.0.1", port=port, log_level="warning", access_log=False)
@@ -60,9 +58,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start within 20 s")
         time.sleep(0.05)
-    yield Site(f"http://127.0.0.1:{port}", admin, alice)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    lake = build_lake(tmp_path_factory.mktemp("browser-lake"))
+    store = AuthStore(lake, refresh_seconds=0)
+    admin = store.add_user("admin", is_admin=True).secret
+    alice = store.add_user("alice").secret
+    store.grant("alice", tables=None, accounts=frozenset({ACCOUNT_A}))
+    with running_server(lake) as url:
+        yield Site(url, admin, alice)
 
 
 @pytest.fixture(scope="session")
