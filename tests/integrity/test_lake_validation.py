@@ -84,3 +84,15 @@ def test_validate_after_ingest_skips_files_already_valid(bucket: Bucket, lake: L
 def test_lake_validation_needs_keys(lake: Lake) -> None:
     with pytest.raises(IntegrityError, match="No public keys to check the digests' signatures with"):
         validate_lake(lake, online=False)
+
+
+def test_validate_after_ingest_prints_a_short_summary(bucket: Bucket, lake: Lake) -> None:
+    from trailhouse.integrity.validate import validate_after_ingest as entry_point
+
+    validate_lake(lake, public_keys=bucket.keys_file)
+    bucket.logs()[0].write_bytes(gzip.compress(b"{}"))
+    assert str(entry_point(lake)) == "Validation: 5/5 digest files valid"  # valid files are not re-hashed
+    assert str(validate_lake(lake, online=False)).splitlines()[:2] == [
+        "Validation: 5/5 digest files valid",
+        "Validation: 9/10 log files valid, 1 INVALID",
+    ]

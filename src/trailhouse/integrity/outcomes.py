@@ -73,5 +73,29 @@ class ValidationSummary:
         """True when nothing is invalid or missing (unverified files are reported, not failed)."""
         return not any(finding.status in FAILING for finding in self.findings)
 
+    def lines(self) -> list[str]:
+        """A few lines for people: files valid per kind, and what failed."""
+        counts = self.counts
+        lines = []
+        for kind in ("digest", "log"):
+            total = sum(count for (k, _status), count in counts.items() if k == kind)
+            if not total:
+                continue
+            parts = [f"{counts[(kind, 'valid')]}/{total} {kind} files valid"]
+            parts += [
+                f"{counts[(kind, status)]} {status.upper()}"
+                for status in ("invalid", "missing", "unverified")
+                if counts[(kind, status)]
+            ]
+            lines.append("Validation: " + ", ".join(parts))
+        if not lines:
+            lines.append("Validation: no digests found")
+        if not self.ok:
+            lines.append(f"Run 'trailhouse validate lake' for each file's finding ({self.source}).")
+        return lines
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
     def problems(self) -> list[Finding]:
         return [finding for finding in self.findings if finding.status != "valid" or finding.problem]
