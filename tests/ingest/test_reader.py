@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -13,8 +14,14 @@ from trailhouse.ingest.reader import parse_object
 from trailhouse.model.schema import CLOUDTRAIL_SCHEMA, EVENTS
 
 
+def parse_bytes(body: bytes) -> Any:
+    """The object's result with its rows, as one namespace."""
+    result, rows = parse_object(body, EVENTS, "k")
+    return SimpleNamespace(**vars(result), rows=rows)
+
+
 def parse(records: list[Any]) -> Any:
-    return parse_object(json.dumps({"Records": records}).encode(), EVENTS, "k")
+    return parse_bytes(json.dumps({"Records": records}).encode())
 
 
 def roundtrip(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,7 +74,7 @@ def test_reader_keeps_integers_beyond_64_bits_exactly() -> None:
     huge = 2**70 + 1
     original = event(requestParameters={"n": huge}, surprise=huge)
     text = json.dumps({"Records": [original]}).encode()
-    exported = list(original_records(parse_object(text, EVENTS, "k").rows))[0]
+    exported = list(original_records(parse_bytes(text).rows))[0]
     assert exported["requestParameters"]["n"] == huge
     assert exported["surprise"] == huge
 
@@ -109,7 +116,7 @@ def test_reader_accepts_unknown_regions_and_missing_fields() -> None:
     ],
 )
 def test_reader_skips_content_that_is_not_a_cloudtrail_file(body: bytes, reason: str) -> None:
-    assert parse_object(body, EVENTS, "k").skip_reason == reason
+    assert parse_bytes(body).skip_reason == reason
 
 
 @pytest.mark.parametrize(
@@ -128,7 +135,7 @@ def test_reader_refuses_unreadable_objects(body: bytes, message: str) -> None:
 def test_reader_reads_every_member_of_a_multi_member_gzip() -> None:
     first = gzip.compress(b'{"Records": [{"eventName": "A", "eventTime": "2026-11-01T00:00:00Z"},')
     second = gzip.compress(b'{"eventName": "B", "eventTime": "2026-11-01T00:00:00Z"}]}')
-    parsed = parse_object(first + second, EVENTS, "k")
+    parsed = parse_bytes(first + second)
     assert parsed.rows.column("eventName").to_pylist() == ["A", "B"]
 
 

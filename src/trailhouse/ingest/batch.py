@@ -34,11 +34,14 @@ class Batch:
     pending_objects: set[str] = field(default_factory=set)
     bytes: int = 0
 
-    def add(self, ref: ObjectRef, row: LedgerRow, table: str = "", rows: pa.Table | None = None) -> None:
-        if rows is not None and rows.num_rows:
+    def add_rows(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows:
             self.rows.setdefault(table, []).append(rows)
-        else:
-            table = "quarantine" if row.status == "quarantined" else ""
+
+    def add(self, ref: ObjectRef, row: LedgerRow, table: str = "") -> None:
+        """Record an object; `table` is the data commit that will name it ("" = none)."""
+        if not table and row.status == "quarantined":
+            table = "quarantine"
         self.ledger.setdefault(table, []).append(row)
         self.refs.append(ref)
         self.pending_objects.add(row.source_object)

@@ -57,8 +57,14 @@ class DedupIndex:
 
     def keep_new(self, rows: pa.Table) -> tuple[pa.Table, int]:
         """The rows not yet stored (nor seen earlier in this run); and how many were dropped."""
+        mask = self.new_mask(rows)
+        dropped = mask.count(False)
+        return (rows.filter(pa.array(mask)) if dropped else rows), dropped
+
+    def new_mask(self, rows: pa.Table) -> list[bool]:
+        """True for each row not yet stored nor seen earlier in this run (and learns it)."""
         if rows.num_rows == 0:
-            return rows, 0
+            return []
         keys = _keys(rows)
         days = rows.column("event_date").to_pylist()
         mask = []
@@ -72,5 +78,4 @@ class DedupIndex:
             if is_new:
                 seen.add(key)
                 self._uncommitted.setdefault(day, set()).add(key)
-        dropped = mask.count(False)
-        return (rows.filter(pa.array(mask)) if dropped else rows), dropped
+        return mask

@@ -9,7 +9,7 @@ commit history on the next run. So an object is "done" exactly when its data is 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -45,7 +45,7 @@ class LedgerRow:
     ingested_at: str = ""  # ISO time, set when recorded
 
     def as_metadata(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in ("", None, 0, -1)}
+        return {k: v for k, v in vars(self).items() if v not in ("", None, 0, -1)}
 
 
 def _now() -> str:
@@ -53,10 +53,9 @@ def _now() -> str:
 
 
 def _table(rows: Sequence[LedgerRow]) -> pa.Table:
-    columns: dict[str, list[Any]] = {name: [] for name in LEDGER_SCHEMA.names}
-    for row in rows:
-        for name, value in asdict(row).items():
-            columns[name].append(value)
+    columns: dict[str, list[Any]] = {
+        name: [getattr(row, name) for row in rows] for name in LEDGER_SCHEMA.names
+    }
     columns["ingested_at"] = [datetime.fromisoformat(t) if t else None for t in columns["ingested_at"]]
     columns["commit_version"] = [None if v < 0 else v for v in columns["commit_version"]]
     return pa.table(columns, schema=LEDGER_SCHEMA)

@@ -22,7 +22,8 @@ from trailhouse.errors import ObjectReadError
 from trailhouse.ingest.batch import Batch, QuarantineRow, quarantine_table
 from trailhouse.ingest.dedup import DedupIndex
 from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
-from trailhouse.ingest.reader import ParsedObject, decompress, parse_object
+from trailhouse.ingest.reader import ParsedGroup, ParsedObject
+from trailhouse.ingest.worker import parse_group
 from trailhouse.lake import Lake
 from trailhouse.model.keys import KeyInfo, classify_key
 from trailhouse.model.schema import EVENTS, INSIGHTS
@@ -30,7 +31,9 @@ from trailhouse.sources.base import ObjectRef, Source
 
 _TABLE_BY_KIND = {"events": EVENTS.table, "insights": INSIGHTS.table, "digest": "cloudtrail_digests"}
 _MIB = 1024 * 1024
-_Pending = tuple[ObjectRef, KeyInfo, bytes, "Future[ParsedObject | str] | ParsedObject | str"]
+_Item = tuple[ObjectRef, KeyInfo, bytes]
+_GROUP_BYTES = 4 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
+_GROUP_OBJECTS = 400
 
 
 @dataclass(frozen=True)
@@ -86,27 +89,6 @@ class NullProgress:
         return None
 
 
-def parse_kind(kind: str, data: bytes, source_object: str) -> ParsedObject:
-    """Parse one object's bytes by kind (runs in a worker process)."""
-    if kind == "digest":
-        from trailhouse.model.digest import digest_table
-
-        text = decompress(data)
-        return ParsedObject(digest_table(text, source_object, None), records=1, uncompressed_bytes=len(text))
-    layout = EVENTS if kind == "events" else INSIGHTS
-    return parse_object(data, layout, source_object)
-
-
-def _safe_parse(kind: str, data: bytes, source_object: str) -> ParsedObject | str:
-    """A parsed object, or the reason it cannot be read (a bad object never stops the run)."""
-    try:
-        return parse_kind(kind, data, source_object)
-    except ObjectReadError as error:
-        return str(error)
-    except Exception as error:
-        return f"unexpected error while parsing: {type(error).__name__}: {error}"
-
-
 class _Run:
     """State of one ingest run."""
 
@@ -136,7 +118,7 @@ class _Run:
             return None
         reason = info.reason or self._excluded(info)
         if reason:
-            self._skip(ref, info, reason)
+            self.skip(ref, info, reason)
             return None
         return info
 
@@ -147,7 +129,7 @@ class _Run:
             return f"region {info.region} is not in the regions allow-list"
         return ""
 
-    def _skip(self, ref: ObjectRef, info: KeyInfo, reason: str, nbytes: int = 0) -> None:
+    def skip(self, ref: ObjectRef, info: KeyInfo, reason: str, nbytes: int = 0) -> None:
         kind = info.kind if info.kind != "skip" else "other"
         self.batch.add(ref, LedgerRow(info.source_object, ref.uri, kind, "skipped", reason, bytes=nbytes))
         self.counts["skipped"] += 1
@@ -161,41 +143,63 @@ class _Run:
         self.progress.advance(1, 0)
 
     # -- results ---------------------------------------------------------------------------
-    def accept(self, ref: ObjectRef, info: KeyInfo, parsed: ParsedObject | str, raw: bytes) -> None:
-        if isinstance(parsed, str):
-            self.quarantine_object(ref, info, parsed, raw)
+    def accept(self, group: list[_Item], parsed: ParsedGroup) -> None:
+        """Account for a parsed group: dedup its tables once, then one ledger row per object."""
+        kept: dict[str, list[bool] | None] = {}
+        for table, rows in parsed.tables.items():
+            mask = self.dedup[table].new_mask(rows) if table in self.dedup else None
+            kept[table] = mask
+            if mask is None or all(mask):
+                self.batch.add_rows(table, rows)
+            elif any(mask):
+                self.batch.add_rows(table, rows.filter(pa.array(mask)))
+        for index, (ref, info, raw) in enumerate(group):
+            result = parsed.results[index]
+            table, start, count = parsed.ranges[index]
+            mask = kept.get(table)
+            written = count if mask is None else sum(mask[start : start + count])
+            self._account(ref, info, result, raw, table, written, count - written)
+
+    def _account(
+        self,
+        ref: ObjectRef,
+        info: KeyInfo,
+        result: ParsedObject | str,
+        raw: bytes,
+        table: str,
+        written: int,
+        dups: int,
+    ) -> None:
+        if isinstance(result, str):
+            self.quarantine_object(ref, info, result, raw)
             return
-        if parsed.skip_reason:
-            self._skip(ref, info, parsed.skip_reason, parsed.uncompressed_bytes)
+        if result.skip_reason:
+            self.skip(ref, info, result.skip_reason, result.uncompressed_bytes)
             return
-        table = _TABLE_BY_KIND[info.kind]
-        rows, duplicates = parsed.rows, 0
-        if rows is not None and table in self.dedup:
-            rows, duplicates = self.dedup[table].keep_new(rows)
-        for bad in parsed.bad_records:
+        for bad in result.bad_records:
             self.batch.quarantine.append(
                 QuarantineRow(info.source_object, ref.uri, bad.index, bad.reason, bad.raw)
             )
-        written = rows.num_rows if rows is not None else 0
         row = LedgerRow(
             info.source_object,
             ref.uri,
             info.kind,
             "ingested",
-            bytes=parsed.uncompressed_bytes,
-            records=parsed.records,
+            bytes=result.uncompressed_bytes,
+            records=result.records,
             rows_written=written,
-            duplicates=duplicates,
-            records_quarantined=len(parsed.bad_records),
+            duplicates=dups,
+            records_quarantined=len(result.bad_records),
         )
-        self.batch.add(ref, row, table, rows)
-        self.counts["ingested"] += 1
-        self.counts["records"] += parsed.records
-        self.counts["rows"] += written
-        self.counts["dups"] += duplicates
-        self.counts["badrec"] += len(parsed.bad_records)
-        self.bytes += parsed.uncompressed_bytes
-        self.progress.advance(1, parsed.uncompressed_bytes)
+        self.batch.add(ref, row, table if written else "")
+        c = self.counts
+        c["ingested"] += 1
+        c["records"] += result.records
+        c["rows"] += written
+        c["dups"] += dups
+        c["badrec"] += len(result.bad_records)
+        self.bytes += result.uncompressed_bytes
+        self.progress.advance(1, result.uncompressed_bytes)
 
     # -- commits ---------------------------------------------------------------------------
     def commit(self, sources: Sequence[Source]) -> None:
@@ -213,9 +217,9 @@ class _Run:
         for table, parts in batch.rows.items():
             rows = batch.ledger[table]
             data = pa.concat_tables(parts)
+            # No sort here: batches arrive in delivery-time order, which already keeps files'
+            # eventTime ranges narrow; `maintain compact` Z-orders by account and time later.
             partition = ["event_date"] if table in self.dedup else None
-            if partition:
-                data = data.sort_by([("recipientAccountId", "ascending"), ("eventTime", "ascending")])
             version = self.lake.append(table, data, partition_by=partition, metadata=rows_metadata(rows))
             recorded += [_versioned(r, table, version) for r in rows]
             self.commits += 1
@@ -279,24 +283,35 @@ def ingest(
 def _drain(
     source: Source, run: _Run, pool: ProcessPoolExecutor | None, workers: int, sources: Sequence[Source]
 ) -> None:
-    """Read, parse and gather one source's objects, committing whenever a batch is full."""
-    in_flight: deque[tuple[ObjectRef, KeyInfo, bytes, Future[ParsedObject | str] | ParsedObject | str]] = (
-        deque()
-    )
-    limit = run.options.batch_mb * _MIB
+    """Read, parse (in groups) and gather one source's objects, committing when a batch is full."""
+    in_flight: deque[tuple[list[_Item], Future[ParsedGroup]]] = deque()
+    group: list[_Item] = []
+    group_bytes = 0
+
+    def submit() -> None:
+        nonlocal group, group_bytes
+        if not group:
+            return
+        work = [(info.kind, info.source_object, raw) for _, info, raw in group]
+        future: Future[ParsedGroup]
+        if pool is None:
+            future = Future()
+            future.set_result(parse_group(work))
+        else:
+            future = pool.submit(parse_group, work)
+        in_flight.append((group, future))
+        group, group_bytes = [], 0
+        while len(in_flight) > (workers if pool else 0):
+            _finish(*in_flight.popleft(), run, source, sources)
+
     for ref, info, raw in _readable(source, run):
-        parsed = (
-            pool.submit(_safe_parse, info.kind, raw, info.source_object)
-            if pool
-            else _safe_parse(info.kind, raw, info.source_object)
-        )
-        in_flight.append((ref, info, raw, parsed))
-        while len(in_flight) > (workers + 1 if pool else 0):
-            _finish(in_flight.popleft(), run)
-            if run.batch.bytes >= limit or _wants_flush(source):
-                run.commit(sources)
+        group.append((ref, info, raw))
+        group_bytes += len(raw)
+        if group_bytes >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS or _wants_flush(source):
+            submit()
+    submit()
     while in_flight:
-        _finish(in_flight.popleft(), run)
+        _finish(*in_flight.popleft(), run, source, sources)
     run.commit(sources)
 
 
@@ -309,7 +324,7 @@ def _readable(source: Source, run: _Run) -> Iterator[tuple[ObjectRef, KeyInfo, b
             raw = source.read(ref)
         except ObjectReadError as error:
             if str(error) == "object no longer exists":
-                run._skip(ref, info, "object no longer exists")
+                run.skip(ref, info, "object no longer exists")
             else:
                 run.quarantine_object(ref, info, str(error), b"")
             continue
@@ -317,11 +332,11 @@ def _readable(source: Source, run: _Run) -> Iterator[tuple[ObjectRef, KeyInfo, b
 
 
 def _finish(
-    item: tuple[ObjectRef, KeyInfo, bytes, Future[ParsedObject | str] | ParsedObject | str], run: _Run
+    group: list[_Item], future: Future[ParsedGroup], run: _Run, source: Source, sources: Sequence[Source]
 ) -> None:
-    ref, info, raw, parsed = item
-    result = parsed.result() if isinstance(parsed, Future) else parsed
-    run.accept(ref, info, result, raw)
+    run.accept(group, future.result())
+    if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
+        run.commit(sources)
 
 
 def _wants_flush(source: Source) -> bool:

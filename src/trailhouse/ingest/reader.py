@@ -1,16 +1,18 @@
-"""One CloudTrail object (gzip or plain JSON) into Arrow rows: the ingest hot path.
+"""CloudTrail objects (gzip or plain JSON) into Arrow rows: the ingest hot path.
 
-Typed columns come from pyarrow's C++ JSON reader over the whole file; the polymorphic blocks and
-unknown keys are sliced out as raw bytes by msgspec (never materialised as Python values). Values
-that do not fit their typed column go to `_rescued_data` verbatim. When pyarrow rejects a file
-(a type surprise anywhere), a per-record path rebuilds clean input for it; both paths give the
-same rows.
+Objects are parsed in groups. msgspec splits each file into records of raw top-level values
+(never materialised as Python values); pyarrow's C++ JSON reader builds the typed columns of all
+compact files of a group in one call; every other column is built once per group. Values that
+do not fit their typed column go to `_rescued_data` verbatim. When pyarrow rejects a file (a type
+surprise anywhere), a per-record path rebuilds clean input for that file alone; both paths give
+the same rows.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -29,9 +31,11 @@ _LEADING_SPACE = re.compile(rb"\s*")
 _EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _MIB = 1024 * 1024
 
+Records = list[dict[str, msgspec.Raw]]
+
 
 class _Envelope(msgspec.Struct):
-    Records: list[dict[str, msgspec.Raw]] | None = None
+    Records: Records | None = None
 
 
 class _LooseEnvelope(msgspec.Struct):
@@ -54,14 +58,47 @@ class BadRecord:
 
 @dataclass(frozen=True)
 class ParsedObject:
-    """What one object held: rows for its table, records read, records rejected, or a skip."""
+    """What one object held: records read, records rejected, or a skip. Its rows live in a group."""
 
-    rows: pa.Table | None
     records: int = 0
     bad_records: tuple[BadRecord, ...] = ()
     skip_reason: str = ""
     uncompressed_bytes: int = 0
     fallback: bool = field(default=False, compare=False)  # the per-record path was needed
+
+
+@dataclass(frozen=True)
+class ParsedGroup:
+    """Parsed objects: one table per destination, and per object its result and row range.
+
+    A result is a ParsedObject or the reason the object cannot be read (to quarantine). Objects
+    travel as row ranges of one table because Arrow pickles a slice with its whole buffers.
+    """
+
+    tables: dict[str, pa.Table]
+    results: list[ParsedObject | str]
+    ranges: list[tuple[str, int, int]]  # (table, first row, row count); ("", 0, 0) = no rows
+
+    def rows_of(self, index: int) -> pa.Table | None:
+        table, start, count = self.ranges[index]
+        return self.tables[table].slice(start, count) if table else None
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """One object after gunzip and record splitting, before its typed columns exist."""
+
+    text: bytes
+    records: Records
+    bad: list[BadRecord]
+
+    @property
+    def joinable(self) -> bool:
+        """Compact JSON (as CloudTrail writes it) can share one pyarrow call with other files."""
+        if self.bad:
+            return False
+        newlines = self.text.count(b"\n")
+        return newlines == 0 or (newlines == 1 and self.text.endswith(b"\n"))
 
 
 def decompress(data: bytes) -> bytes:
@@ -74,40 +111,87 @@ def decompress(data: bytes) -> bytes:
         raise ObjectReadError(f"not a readable gzip file: {error}") from None
 
 
-def parse_object(data: bytes, layout: RecordLayout, source_object: str) -> ParsedObject:
-    """Parse one object's bytes (gzip or not) into rows of `layout`'s table."""
+def parse_object(
+    data: bytes, layout: RecordLayout, source_object: str
+) -> tuple[ParsedObject, pa.Table | None]:
+    """Parse one object's bytes (gzip or not): its result and its rows."""
+    group = parse_objects([(layout, source_object, data)])
+    result = group.results[0]
+    if isinstance(result, str):
+        raise ObjectReadError(result)
+    return result, group.rows_of(0)
+
+
+def parse_objects(items: Sequence[tuple[RecordLayout, str, bytes]]) -> ParsedGroup:
+    """Parse (layout, source_object, bytes) objects as one group."""
+    results: list[ParsedObject | str] = [""] * len(items)
+    ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
+    decoded: dict[int, _Decoded] = {}
+    for index, (_, _, data) in enumerate(items):
+        try:
+            outcome = _decode(data)
+        except ObjectReadError as error:
+            results[index] = str(error)
+            continue
+        if isinstance(outcome, ParsedObject):
+            results[index] = outcome
+        else:
+            decoded[index] = outcome
+    parts: dict[str, list[pa.Table]] = {}
+    sizes: dict[str, int] = {}
+    for indexes, typed in _units(items, decoded):
+        layout = items[indexes[0]][0]
+        records: Records = []
+        sources: list[str] = []
+        for i in indexes:
+            records += decoded[i].records
+            sources.append(items[i][1])
+        counts = [len(decoded[i].records) for i in indexes]
+        rows, fallback = _rows(typed, records, layout, _repeat(sources, counts))
+        start = sizes.get(layout.table, 0)
+        parts.setdefault(layout.table, []).append(rows)
+        sizes[layout.table] = start + rows.num_rows
+        for i, count in zip(indexes, counts, strict=True):
+            item = decoded[i]
+            results[i] = ParsedObject(
+                records=count + len(item.bad),
+                bad_records=tuple(item.bad),
+                uncompressed_bytes=len(item.text),
+                fallback=fallback,
+            )
+            ranges[i] = (layout.table, start, count)
+            start += count
+    tables = {name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()}
+    return ParsedGroup(tables, results, ranges)
+
+
+def _repeat(values: list[str], counts: list[int]) -> pa.Array:
+    if len(values) == 1:
+        return pa.repeat(pa.scalar(values[0]), counts[0])
+    indices = pa.array([i for i, count in enumerate(counts) for _ in range(count)], pa.int32())
+    return pa.DictionaryArray.from_arrays(indices, pa.array(values)).cast(pa.string())
+
+
+def _decode(data: bytes) -> _Decoded | ParsedObject:
     text = decompress(data)
     start = _LEADING_SPACE.match(text)
     first = text[start.end() : start.end() + 1] if start else b""
     size = len(text)
     if not first:
-        return ParsedObject(None, skip_reason="empty file", uncompressed_bytes=size)
+        return ParsedObject(skip_reason="empty file", uncompressed_bytes=size)
     if first == b"[":
-        return ParsedObject(
-            None,
-            skip_reason='a JSON array, not a CloudTrail log file ({"Records": [...]})',
-            uncompressed_bytes=size,
-        )
+        reason = 'a JSON array, not a CloudTrail log file ({"Records": [...]})'
+        return ParsedObject(skip_reason=reason, uncompressed_bytes=size)
     if first != b"{":
         raise ObjectReadError(f"not JSON: the content starts with {first!r}")
     records, bad = _split_records(text)
     if records is None:
-        return ParsedObject(
-            None,
-            skip_reason='a JSON object without a "Records" list, not a CloudTrail log file',
-            uncompressed_bytes=size,
-        )
-    rows, fallback = _rows(text if not bad else None, records, layout, source_object)
-    return ParsedObject(
-        rows,
-        records=len(records) + len(bad),
-        bad_records=tuple(bad),
-        uncompressed_bytes=size,
-        fallback=fallback,
-    )
+        reason = 'a JSON object without a "Records" list, not a CloudTrail log file'
+        return ParsedObject(skip_reason=reason, uncompressed_bytes=size)
+    return _Decoded(text, records, bad)
 
 
-def _split_records(text: bytes) -> tuple[list[dict[str, msgspec.Raw]] | None, list[BadRecord]]:
+def _split_records(text: bytes) -> tuple[Records | None, list[BadRecord]]:
     """Each record as {top-level key: raw JSON}; records that are not objects set apart."""
     try:
         return _ENVELOPE.decode(text).Records, []
@@ -121,7 +205,7 @@ def _split_records(text: bytes) -> tuple[list[dict[str, msgspec.Raw]] | None, li
         return None, []
     if loose is None:
         return None, []
-    records: list[dict[str, msgspec.Raw]] = []
+    records: Records = []
     bad: list[BadRecord] = []
     for index, raw in enumerate(loose):
         try:
@@ -131,29 +215,74 @@ def _split_records(text: bytes) -> tuple[list[dict[str, msgspec.Raw]] | None, li
     return records, bad
 
 
+def _units(
+    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
+) -> list[tuple[list[int], pa.Table | None]]:
+    """Objects that share one typed table (one pyarrow call), per layout; None = per-record path."""
+    by_layout: dict[str, list[int]] = {}
+    for index in decoded:
+        by_layout.setdefault(items[index][0].table, []).append(index)
+    units: list[tuple[list[int], pa.Table | None]] = []
+    for indexes in by_layout.values():
+        layout = items[indexes[0]][0]
+        joinable = [i for i in indexes if decoded[i].joinable]
+        alone = [i for i in indexes if not decoded[i].joinable]
+        joined = _typed_fast([decoded[i].text for i in joinable], layout)
+        if joined is not None and joined[1] == [len(decoded[i].records) for i in joinable]:
+            if joinable:
+                units.append((joinable, joined[0]))
+        else:  # some file surprised pyarrow: read each on its own
+            alone += joinable
+        for i in sorted(alone):
+            single = None if decoded[i].bad else _typed_fast([decoded[i].text], layout)
+            fits_count = single is not None and single[1] == [len(decoded[i].records)]
+            units.append(([i], single[0] if single is not None and fits_count else None))
+    return units
+
+
 def _read_schema(layout: RecordLayout) -> pa.Schema:
     """The typed fields as pyarrow.json reads them: eventTime as text, converted afterwards."""
     return pa.schema([pa.field(f.name, pa.string()) if f.name == "eventTime" else f for f in layout.typed])
 
 
+def _typed_fast(texts: list[bytes], layout: RecordLayout) -> tuple[pa.Table, list[int]] | None:
+    """The typed columns of the files' records (and records per file), from one pyarrow call."""
+    if not texts:
+        return _read_schema(layout).empty_table(), []
+    body = texts[0] if len(texts) == 1 else b"\n".join(texts)
+    envelope = pa.schema([pa.field("Records", pa.list_(pa.struct(list(_read_schema(layout)))))])
+    try:
+        table = pj.read_json(
+            io.BytesIO(body),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, _MIB)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=envelope,
+                unexpected_field_behavior="ignore",
+                newlines_in_values=len(texts) == 1,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != len(texts):
+        return None
+    lists = table.column("Records").combine_chunks()
+    counts = pc.list_value_length(lists).fill_null(0).to_pylist()
+    return pa.Table.from_struct_array(lists.flatten()), counts
+
+
 def _rows(
-    text: bytes | None,
-    records: list[dict[str, msgspec.Raw]],
-    layout: RecordLayout,
-    source_object: str,
+    typed: pa.Table | None, records: Records, layout: RecordLayout, sources: pa.Array
 ) -> tuple[pa.Table, bool]:
     rescue: dict[int, dict[str, msgspec.Raw]] = {}
     known = layout.known_fields
     for index, record in enumerate(records):
         if not known.issuperset(record):
             rescue[index] = {k: v for k, v in record.items() if k not in known}
-    typed = _typed_fast(text, layout) if text is not None else None
-    fallback = typed is None or typed.num_rows != len(records)
-    if fallback:
+    fallback = typed is None
+    if typed is None:
         typed = _typed_fallback(records, layout, rescue)
     else:
         _rescue_unknown_nested(records, layout, rescue)
-    assert typed is not None
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     event_time = _event_times(typed.column("eventTime"), rescue)
     columns["event_date"] = pc.cast(event_time, pa.date32())
@@ -162,50 +291,40 @@ def _rows(
     for name in layout.json_text:
         columns[name] = _json_text([record.get(name) for record in records])
     columns["_rescued_data"] = _rescue_column(rescue, len(records))
-    columns["source_object"] = pa.repeat(pa.scalar(source_object), len(records))
+    columns["source_object"] = sources
     schema = table_schema(layout)
     return pa.table([columns[name] for name in schema.names], schema=schema), fallback
 
 
-def _typed_fast(text: bytes, layout: RecordLayout) -> pa.Table | None:
-    envelope = pa.schema([pa.field("Records", pa.list_(pa.struct(list(_read_schema(layout)))))])
-    try:
-        table = pj.read_json(
-            io.BytesIO(text),
-            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(text) + 1, _MIB)),
-            parse_options=pj.ParseOptions(explicit_schema=envelope, unexpected_field_behavior="ignore"),
-        )
-    except pa.ArrowInvalid:
-        return None
-    if table.num_rows != 1:
-        return None
-    records = table.column("Records").chunk(0).values
-    return pa.Table.from_struct_array(records)
-
-
 def _rescue_unknown_nested(
-    records: list[dict[str, msgspec.Raw]], layout: RecordLayout, rescue: dict[int, dict[str, msgspec.Raw]]
+    records: Records, layout: RecordLayout, rescue: dict[int, dict[str, msgspec.Raw]]
 ) -> None:
-    """Keep struct blocks verbatim where they hold keys the typed column does not (pyarrow drops them)."""
+    """Keep struct blocks verbatim where they hold keys the typed column does not (pyarrow drops them).
+
+    Blocks repeat (one identity makes many calls), so each distinct block is checked once.
+    """
     for column in layout.typed:
         if not (pa.types.is_struct(column.type) or pa.types.is_list(column.type)):
             continue
-        raws = [record.get(column.name) for record in records]
-        present = [raw for raw in raws if raw is not None]
-        if not present:
+        blocks = [
+            None if raw is None else bytes(raw) for raw in (record.get(column.name) for record in records)
+        ]
+        distinct = {block for block in blocks if block is not None}
+        if not distinct:
             continue
         try:
-            list_decoder(column).decode(b"[" + b",".join(present) + b"]")
+            list_decoder(column).decode(b"[" + b",".join(distinct) + b"]")
             continue
         except msgspec.ValidationError:
             pass
-        for index, raw in enumerate(raws):
-            if raw is not None and not fits(column, raw, strict=True):
-                rescue.setdefault(index, {})[column.name] = raw
+        misfits = {block for block in distinct if not fits(column, block, strict=True)}
+        for index, block in enumerate(blocks):
+            if block in misfits:
+                rescue.setdefault(index, {})[column.name] = msgspec.Raw(block)
 
 
 def _typed_fallback(
-    records: list[dict[str, msgspec.Raw]], layout: RecordLayout, rescue: dict[int, dict[str, msgspec.Raw]]
+    records: Records, layout: RecordLayout, rescue: dict[int, dict[str, msgspec.Raw]]
 ) -> pa.Table:
     """Per record: keep the typed values that fit, rescue the rest, then parse the clean lines."""
     schema = _read_schema(layout)
@@ -260,6 +379,7 @@ def _lenient_time(value: str) -> datetime | None:
 
 
 def _json_text(raws: list[msgspec.Raw | None]) -> pa.Array:
+    """Raw JSON values as text; a JSON null counts as absent."""
     values = [None if raw is None else bytes(raw) for raw in raws]
     binary = pa.array(values, pa.binary())
     is_null = pc.equal(binary, pa.scalar(b"null", pa.binary()))
@@ -267,6 +387,8 @@ def _json_text(raws: list[msgspec.Raw | None]) -> pa.Array:
 
 
 def _rescue_column(rescue: dict[int, dict[str, msgspec.Raw]], count: int) -> pa.Array:
+    if not rescue:
+        return pa.nulls(count, pa.string())
     values: list[bytes | None] = [None] * count
     for index, fields in rescue.items():
         parts = [msgspec.json.encode(name) + b":" + bytes(raw) for name, raw in fields.items()]

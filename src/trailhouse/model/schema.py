@@ -39,10 +39,13 @@ USER_IDENTITY = pa.struct(
                     ("sourceIdentity", S),
                     ("ec2RoleDelivery", S),
                     ("assumedRoot", S),
+                    # Usually {}; its "attributes" map varies by provider and lands in the rescue.
+                    ("webIdFederationData", pa.struct([("federatedProvider", S)])),
                 ]
             ),
         ),
         ("onBehalfOf", pa.struct([("userId", S), ("identityStoreArn", S)])),
+        ("inScopeOf", pa.struct([("issuerAccountId", S), ("issuerType", S), ("credentialsIssuedTo", S)])),
     ]
 )
 RESOURCES = pa.list_(pa.struct([("ARN", S), ("accountId", S), ("type", S)]))

@@ -1,0 +1,80 @@
+"""What a parser process does with a group of objects: bytes in, one ParsedGroup out."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from trailhouse.errors import ObjectReadError
+from trailhouse.ingest.reader import ParsedGroup, ParsedObject, decompress, parse_objects
+from trailhouse.model.schema import EVENTS, INSIGHTS
+
+LAYOUT_BY_KIND = {"events": EVENTS, "insights": INSIGHTS}
+DIGESTS = "cloudtrail_digests"
+
+
+def _unexpected(error: Exception) -> str:
+    return f"unexpected error while parsing: {type(error).__name__}: {error}"
+
+
+def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Table]:
+    from trailhouse.model.digest import digest_table
+
+    text = decompress(data)
+    return ParsedObject(records=1, uncompressed_bytes=len(text)), digest_table(text, source_object, None)
+
+
+def parse_group(items: list[tuple[str, str, bytes]]) -> ParsedGroup:
+    """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash."""
+    logs = [i for i, (kind, _, _) in enumerate(items) if kind in LAYOUT_BY_KIND]
+    work = [(LAYOUT_BY_KIND[items[i][0]], items[i][1], items[i][2]) for i in logs]
+    try:
+        parsed = parse_objects(work)
+    except Exception:  # find the culprit object by object
+        parsed = _one_by_one(work)
+    results: list[ParsedObject | str] = [""] * len(items)
+    ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
+    for position, index in enumerate(logs):
+        results[index] = parsed.results[position]
+        ranges[index] = parsed.ranges[position]
+    tables = dict(parsed.tables)
+    digests: list[pa.Table] = []
+    for index, (kind, source_object, data) in enumerate(items):
+        if kind in LAYOUT_BY_KIND:
+            continue
+        try:
+            result, rows = _parse_digest(data, source_object)
+        except ObjectReadError as error:
+            results[index] = str(error)
+            continue
+        except Exception as error:  # quarantined with its reason
+            results[index] = _unexpected(error)
+            continue
+        ranges[index] = (DIGESTS, sum(t.num_rows for t in digests), rows.num_rows)
+        results[index] = result
+        digests.append(rows)
+    if digests:
+        tables[DIGESTS] = pa.concat_tables(digests)
+    return ParsedGroup(tables, results, ranges)
+
+
+def _one_by_one(work: list[tuple[object, str, bytes]]) -> ParsedGroup:
+    """Parse objects singly, so one object's unexpected failure quarantines only that object."""
+    tables: dict[str, list[pa.Table]] = {}
+    results: list[ParsedObject | str] = []
+    ranges: list[tuple[str, int, int]] = []
+    for item in work:
+        try:
+            single = parse_objects([item])  # type: ignore[list-item]
+        except Exception as error:  # quarantined with its reason
+            results.append(_unexpected(error))
+            ranges.append(("", 0, 0))
+            continue
+        results.append(single.results[0])
+        table, _, count = single.ranges[0]
+        if table:
+            start = sum(t.num_rows for t in tables.get(table, []))
+            tables.setdefault(table, []).append(single.tables[table])
+            ranges.append((table, start, count))
+        else:
+            ranges.append(("", 0, 0))
+    return ParsedGroup({k: pa.concat_tables(v) for k, v in tables.items()}, results, ranges)
