@@ -6,6 +6,7 @@ import gzip
 import json
 import re
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from trailhouse.errors import TrailhouseError, UsageError
 from trailhouse.sample import SampleSpec, incident, write_sample
 from trailhouse.sample.identities import IDENTITY_TYPES
+from trailhouse.sample.plan import plan_sample
 from trailhouse.sample.writer import overlap_key
 
 from .conftest import Written, read_logs, write
@@ -271,3 +273,38 @@ def test_sample_with_no_events_still_has_the_incident(tmp_path: Path) -> None:
     names = [record["eventName"] for record in written.records()]
     assert names == list(incident.EVENT_NAMES)
     assert written.result.events == incident.EVENT_COUNT
+
+
+def test_sample_bursts_of_failures_raise_error_rate_insights(account_sample: Written) -> None:
+    root = account_sample.spec.root
+    insights = [
+        r
+        for p in root.rglob("*.json.gz")
+        if "/CloudTrail-Insight/" in p.as_posix()
+        for r in json.loads(gzip.decompress(p.read_bytes()))["Records"]
+    ]
+    bursts = [f for f in plan_sample(account_sample.spec).files if f.has_burst]
+    assert len(bursts) >= 3
+    for burst in bursts:
+        records = account_sample.logs[burst.key]
+        failed = Counter(
+            (r["eventSource"], r["eventName"], r["errorCode"]) for r in records if "errorCode" in r
+        )
+        call, repeats = failed.most_common(1)[0]
+        assert repeats >= len(records) // 4
+        began = datetime.fromtimestamp(burst.start, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        matching = [
+            r
+            for r in insights
+            if r["eventTime"] == began
+            and r["recipientAccountId"] == records[0]["recipientAccountId"]
+            and r["awsRegion"] == burst.region
+            and r["insightDetails"]["state"] == "Start"
+            and (
+                r["insightDetails"]["eventSource"],
+                r["insightDetails"]["eventName"],
+                r["insightDetails"]["errorCode"],
+            )
+            == call
+        ]
+        assert len(matching) == 1, burst.key

@@ -66,6 +66,15 @@ def failing_call(
     return actor, calls[int(rng.random() * len(calls))]
 
 
+def burst_call(scene: Scene, key: str) -> tuple[Actor, tuple[str, str, str, str]]:
+    """The caller and failing call of the burst in the file `key` (the same wherever it is asked)."""
+    rng = random.Random(f"{key}/burst")
+    actor, call = failing_call(scene, rng, throttled=rng.random() < 0.5)
+    if scene.region != "us-east-1" and call[0].startswith("iam."):
+        actor, call = failing_call(scene, rng, throttled=True)
+    return actor, call
+
+
 def failed_record(
     scene: Scene, rng: random.Random, event_time: str, actor: Actor, call: tuple[str, str, str, str]
 ) -> Json:

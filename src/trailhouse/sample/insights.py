@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from trailhouse.sample.failures import burst_call
 from trailhouse.sample.layout import file_suffix, log_key
+from trailhouse.sample.plan import FilePlan
 from trailhouse.sample.scene import Scene, uuid4
 
 Json = dict[str, Any]
@@ -92,26 +94,54 @@ def insight_files(scene: Scene, seed: int, day: date, org: str) -> list[InsightF
             source, name, error = rng.choice(_ERROR_RATE)
             baseline, peak = round(rng.uniform(0.0, 0.02), 4), round(rng.uniform(0.3, 0.95), 4)
         began = datetime(day.year, day.month, day.day, rng.randrange(1, 20), rng.randrange(60), tzinfo=UTC)
-        minutes = rng.randrange(2, 90)
-        ended = began + timedelta(minutes=minutes)
-        shared = uuid4(rng)
+        ended = began + timedelta(minutes=rng.randrange(2, 90))
         actor = scene.cast.workloads[rng.randrange(len(scene.cast.workloads))]
         arn = actor.identity["arn"]
-        for state, moment, duration in (("Start", began, None), ("End", ended, minutes)):
-            record = {
-                "eventVersion": "1.08",
-                "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "awsRegion": scene.region,
-                "eventID": uuid4(rng),
-                "eventType": "AwsCloudTrailInsight",
-                "recipientAccountId": scene.account,
-                "sharedEventID": shared,
-                "insightDetails": _details(state, source, name, kind, error, baseline, peak, duration, arn),
-                "eventCategory": "Insight",
-            }
-            delivered = moment + timedelta(minutes=rng.randrange(5, 30))
-            if delivered.date() != day:  # keep the day's insights in the day's folder
-                delivered = datetime(day.year, day.month, day.day, 23, 59, tzinfo=UTC)
-            key = log_key("CloudTrail-Insight", scene.account, scene.region, delivered, file_suffix(rng), org)
-            files.append(InsightFile(key, (record,)))
+        files += _pair(scene, rng, org, day, began, ended, (source, name, kind, error, baseline, peak, arn))
     return files
+
+
+def _pair(
+    scene: Scene,
+    rng: random.Random,
+    org: str,
+    day: date,
+    began: datetime,
+    ended: datetime,
+    what: tuple[str, str, str, str | None, float, float, str],
+) -> list[InsightFile]:
+    """The Start and End files of one insight."""
+    source, name, kind, error, baseline, peak, arn = what
+    minutes = max(1, round((ended - began).total_seconds() / 60))
+    shared = uuid4(rng)
+    files = []
+    for state, moment, duration in (("Start", began, None), ("End", ended, minutes)):
+        record = {
+            "eventVersion": "1.08",
+            "eventTime": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "awsRegion": scene.region,
+            "eventID": uuid4(rng),
+            "eventType": "AwsCloudTrailInsight",
+            "recipientAccountId": scene.account,
+            "sharedEventID": shared,
+            "insightDetails": _details(state, source, name, kind, error, baseline, peak, duration, arn),
+            "eventCategory": "Insight",
+        }
+        delivered = moment + timedelta(minutes=rng.randrange(5, 30))
+        if delivered.date() != day:  # keep the day's insights in the day's folder
+            delivered = datetime(day.year, day.month, day.day, 23, 59, tzinfo=UTC)
+        key = log_key("CloudTrail-Insight", scene.account, scene.region, delivered, file_suffix(rng), org)
+        files.append(InsightFile(key, (record,)))
+    return files
+
+
+def burst_insight_files(scene: Scene, plan: FilePlan, org: str) -> list[InsightFile]:
+    """The ApiErrorRateInsight that a log file's burst of failures raises."""
+    actor, (source, name, error, _) = burst_call(scene, plan.seed)
+    rng = random.Random(f"{plan.seed}/insight")
+    arn = actor.identity.get("arn") or actor.identity.get("invokedBy", "")
+    baseline, peak = round(rng.uniform(0.0, 0.02), 4), round(rng.uniform(0.3, 0.6), 4)
+    began = datetime.fromtimestamp(plan.start, tz=UTC)
+    ended = datetime.fromtimestamp(plan.end, tz=UTC)
+    what = (source, name, "ApiErrorRateInsight", error, baseline, peak, arn)
+    return _pair(scene, rng, org, plan.day, began, ended, what)

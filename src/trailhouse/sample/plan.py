@@ -18,6 +18,8 @@ from trailhouse.sample.layout import MAX_REGIONS, REGIONS, file_suffix, log_key,
 DELIVERY_SECONDS = 300  # CloudTrail delivers about every five minutes
 MAX_RECORDS_PER_FILE = 20_000  # a busier window is delivered as several files
 DEFAULT_START = date(2026, 11, 1)
+BURST_CHANCE = 0.08  # share of files of BURST_MIN_RECORDS or more that carry a burst of failures
+BURST_MIN_RECORDS = 15
 MAX_ACCOUNT_REGION_DAYS = 50_000  # 14.4 million delivery windows to plan
 
 # Activity by hour of day (UTC): quiet nights, a working-day hump.
@@ -82,6 +84,7 @@ class FilePlan:
     count: int  # records drawn from the mix (the incident's records come on top)
     seed: str
     has_incident: bool = False
+    has_burst: bool = False  # a run of one caller's failing call (AccessDenied or throttling)
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ def plan_sample(spec: SampleSpec) -> Plan:
                     part_count,
                     f"{spec.seed}/{key}",
                     has_incident and part == 0,
+                    part_count >= BURST_MIN_RECORDS and rng.random() < BURST_CHANCE,
                 )
             )
     if previous < wanted and files:  # floating-point shortfall: at most a record or two

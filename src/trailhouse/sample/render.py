@@ -24,7 +24,6 @@ from trailhouse.sample.scene import Scene, make_scene
 Json = dict[str, Any]
 
 COMPRESS_LEVEL = 1  # ISA-L level 1: CloudTrail's own files are lightly compressed too
-BURST_CHANCE = 0.08  # share of busy files that carry a burst of AccessDenied or throttling
 _ENCODER = msgspec.json.Encoder()
 
 
@@ -43,12 +42,9 @@ class Rendered:
     raw_bytes: int
 
 
-def _burst(scene: Scene, rng: random.Random, kinds: list[Any]) -> None:
+def _burst(scene: Scene, rng: random.Random, kinds: list[Any], key: str) -> None:
     """Turn a run of a busy file's records into one actor's failing call, repeated."""
-    throttled = rng.random() < 0.5
-    actor, call = failures.failing_call(scene, rng, throttled=throttled)
-    if scene.region != "us-east-1" and call[0].startswith("iam."):
-        actor, call = failures.failing_call(scene, rng, throttled=True)
+    actor, call = failures.burst_call(scene, key)
 
     def failed(scene: Scene, rng: random.Random, event_time: str) -> Json:
         return failures.failed_record(scene, rng, event_time, actor, call)
@@ -69,8 +65,8 @@ def render(plan: FilePlan, seed: int, accounts: tuple[str, ...], start: date, da
     span, random_ = plan.end - plan.start, rng.random
     offsets = sorted([plan.start + int(random_() * span) for _ in range(count)])
     kinds: list[Any] = rng.choices(builders, cum_weights=weights, k=count)
-    if count >= 15 and rng.random() < BURST_CHANCE:
-        _burst(scene, rng, kinds)
+    if plan.has_burst:
+        _burst(scene, rng, kinds, plan.seed)
     clock = _clock()
     midnight = plan.start - plan.start % 86_400
     prefix = plan.day.isoformat() + "T"

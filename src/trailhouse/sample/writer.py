@@ -16,7 +16,7 @@ import msgspec
 from isal import igzip
 
 from trailhouse.errors import TrailhouseError, UsageError
-from trailhouse.sample.insights import insight_files
+from trailhouse.sample.insights import InsightFile, burst_insight_files, insight_files
 from trailhouse.sample.layout import REGIONS, config_key, file_suffix
 from trailhouse.sample.plan import FilePlan, Plan, SampleSpec, plan_sample
 from trailhouse.sample.render import encode_file, render
@@ -156,12 +156,22 @@ def _write_insights(plan: Plan) -> int:
             scene = make_scene(spec.seed, plan.accounts, index, region)
             for offset in range(spec.days):
                 for item in insight_files(scene, spec.seed, spec.start + timedelta(days=offset), plan.org):
-                    data, _ = encode_file(list(item.records))
-                    path = spec.root / item.key
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(data)
+                    _write_insight(spec.root, item)
                     count += 1
+    for log in plan.files:
+        if log.has_burst:
+            scene = make_scene(spec.seed, plan.accounts, log.account_index, log.region)
+            for insight in burst_insight_files(scene, log, plan.org):
+                _write_insight(spec.root, insight)
+                count += 1
     return count
+
+
+def _write_insight(root: Path, item: InsightFile) -> None:
+    data, _ = encode_file(list(item.records))
+    path = root / item.key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
 
 
 def _write_config(plan: Plan) -> int:
