@@ -107,12 +107,13 @@ class Actor:
     agents: tuple[str, ...]
     issuer: Json | None = None  # sessionContext.sessionIssuer, for temporary credentials
     mfa: str = "false"
+    created: str = ""  # when the session began; "" for the top of the hour of each call
 
     def who(self, event_time: str) -> Json:
-        """The userIdentity block at `event_time` (sessions began at the top of the hour)."""
+        """The userIdentity block at `event_time`."""
         if self.issuer is None:
             return self.identity
-        created = event_time[:14] + "00:00Z"
+        created = self.created or event_time[:14] + "00:00Z"
         context = {
             "sessionIssuer": self.issuer,
             "attributes": {"creationDate": created, "mfaAuthenticated": self.mfa},
@@ -260,7 +261,9 @@ def _others(rng: random.Random, account: str, partner: str, homes: list[str]) ->
         ("20.57.78.14", "4.227.33.178"),
         ("aws-sdk-nodejs/2.1692.0 linux/v20.18.0 configure-aws-credentials-for-github-actions promise",),
     )
-    center_user = f"{rng.getrandbits(32):08x}-{rng.getrandbits(16):04x}-70{rng.getrandbits(8):02x}-a{rng.getrandbits(12):03x}-{rng.getrandbits(48):012x}"  # noqa: E501
+    # Identity Center user ids look like UUIDs whose third group starts with "70".
+    bits = f"{rng.getrandbits(116):029x}"
+    center_user = f"{bits[:8]}-{bits[8:12]}-70{bits[12:14]}-a{bits[14:17]}-{bits[17:29]}"
     center = Actor(
         "IdentityCenterUser",
         center_user,

@@ -76,7 +76,7 @@ def locate(account: str, start: date, days: int) -> Incident:
     )
 
 
-def _mallory(account: str) -> Actor:
+def _mallory(account: str, signed_in: str) -> Actor:
     rng = random.Random(f"incident/{account}")
     principal = iam_id(rng, "AIDA")
     arn = f"arn:aws:iam::{account}:user/{USER}"
@@ -95,6 +95,7 @@ def _mallory(account: str) -> Actor:
         (AGENT_CONSOLE,),
         issuer={},
         mfa="false",
+        created=signed_in,
     )
     return console
 
@@ -103,13 +104,23 @@ def records(scene: Scene, start: date, days: int) -> list[tuple[int, Json]]:
     """The incident's records as (epoch second, record), in time order."""
     incident = locate(scene.account, start, days)
     rng = random.Random(f"incident/{scene.account}/{incident.day}")
-    mallory = _mallory(scene.account)
-    root = scene.cast.others["Root"]
-    root = Actor(root.kind, root.name, root.identity, (IP,), (AGENT_CONSOLE,), issuer={}, mfa="false")
 
     def stamp(moment: time) -> tuple[int, str]:
         when = datetime.combine(incident.day, moment, tzinfo=UTC)
         return int(when.timestamp()), when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    mallory = _mallory(scene.account, stamp(LOGIN_AT)[1])
+    root = scene.cast.others["Root"]
+    root = Actor(
+        root.kind,
+        root.name,
+        root.identity,
+        (IP,),
+        (AGENT_CONSOLE,),
+        issuer={},
+        mfa="false",
+        created=stamp(ROOT_LOGIN_AT)[1],
+    )
 
     out: list[tuple[int, Json]] = []
     second, text = stamp(LOGIN_AT)
