@@ -211,7 +211,7 @@ def section_view(
 def _first_numeric(table: pa.Table) -> str | None:
     for field in table.schema:
         if pa.types.is_integer(field.type) or pa.types.is_floating(field.type):
-            return field.name
+            return str(field.name)
     return None
 
 

@@ -24,7 +24,7 @@ _FILTERS = [
     {"name": "region", "in": "query", "schema": {"type": "string"}},
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
 ]
-_TABLE = {
+_TABLE: dict[str, Any] = {
     "type": "object",
     "properties": {
         "columns": {

@@ -290,21 +290,11 @@ class Service:
         return next(original_records(table, "cloudtrail"))
 
     def status(self) -> dict[str, Any]:
-        """The lake's status: `lake_status` when the ingest package provides it, else table facts."""
-        try:
-            from trailhouse.ingest.status import lake_status
-        except ImportError:
-            lake_status = None
-        if lake_status is not None:
-            result: dict[str, Any] = lake_status(self.lake).as_dict()
-            return result
-        tables = {}
-        for table in TABLES:
-            version = self.lake.version(table)
-            if version is not None:
-                files, size = self.lake.size_bytes(table)
-                tables[table] = {"version": version, "files": files, "bytes": size}
-        return {"lake": self.lake.root, "tables": tables}
+        """The lake's status: ledger reconciliation, lag, backlog, last ingest, tables."""
+        from trailhouse.ingest.status import lake_status
+
+        result: dict[str, Any] = lake_status(self.lake).as_dict()
+        return result
 
     def status_cached(self, max_age: float = 10.0) -> dict[str, Any]:
         """`status()`, recomputed at most every `max_age` seconds (it reads the whole ledger)."""

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -123,7 +124,7 @@ class AuthStore:
         data = self.lake.read(table)
         if data is None:
             return []
-        rows = sorted(data.to_pylist(), key=lambda r: r["updated_at"])  # type: ignore[arg-type,return-value]
+        rows: list[dict[str, Any]] = sorted(data.to_pylist(), key=lambda r: r["updated_at"])
         newest: dict[object, dict[str, object]] = {}
         for row in rows:
             newest[row[KEYS[table]]] = row
