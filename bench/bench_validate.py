@@ -154,30 +154,37 @@ def run(report: Callable[[str], None] = print) -> dict[str, float]:
     ring = KeyRing(load_public_keys(root / PUBLIC_KEYS_FILE))
     report(f"Bucket: {len(logs):,} log files, {gz / GIB:.2f} GiB gzipped; {os.cpu_count()} CPUs")
 
+    rounds = int(os.environ.get("TRAILHOUSE_BENCH_ROUNDS", "2"))
+    baseline_label = "aws-cli style (sequential)"
+    contenders: list[tuple[str, Callable[[], Any]]] = [
+        (baseline_label, lambda: aws_cli_style(root, ring)),
+        ("trailhouse, 1 worker", lambda: validate(FolderStore(root), ring, sequential=True)),
+        ("trailhouse, threads", lambda: validate(FolderStore(root), ring, pool="thread")),
+        ("trailhouse, processes", lambda: validate(FolderStore(root), ring, pool="process")),
+    ]
+    # Round robin, best of `rounds`: load from other work on the machine hits every contender alike.
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
-    label = "aws-cli style (sequential)"
-    elapsed, (digests_ok, logs_ok, bad) = _timed(lambda: aws_cli_style(root, ring), cpu, label)
-    assert bad == 0 and logs_ok == len(logs), (bad, logs_ok, len(logs))
-    seconds[label] = elapsed
-    contenders: list[tuple[str, dict[str, Any]]] = [
-        ("trailhouse, 1 worker", {"sequential": True}),
-        ("trailhouse, threads", {"pool": "thread"}),
-        ("trailhouse, processes", {"pool": "process"}),
-    ]
-    for label, options in contenders:
-        work = lambda o=options: validate(FolderStore(root), ring, **o)  # type: ignore[misc]  # noqa: E731
-        elapsed, summary = _timed(work, cpu, label)
-        assert summary.ok and summary.count("log", "valid") == len(logs), label
-        seconds[label] = elapsed
-    baseline = seconds["aws-cli style (sequential)"]
+    digests_ok = logs_ok = 0
+    for _round in range(rounds):
+        for label, work in contenders:
+            used: dict[str, float] = {}
+            elapsed, result = _timed(work, used, label)
+            if label == baseline_label:
+                digests_ok, logs_ok, bad = result
+                assert bad == 0 and logs_ok == len(logs), (bad, logs_ok, len(logs))
+            else:
+                assert result.ok and result.count("log", "valid") == len(logs), label
+            if elapsed < seconds.get(label, float("inf")):
+                seconds[label], cpu[label] = elapsed, used[label]
+    baseline = seconds[baseline_label]
     best = min(seconds["trailhouse, threads"], seconds["trailhouse, processes"])
     report(f"{'validator':<28}{'seconds':>9}{'MiB/s gz':>10}{'x baseline':>12}{'CPU s':>8}")
     for label, value in seconds.items():
         speed = gz / value / (1 << 20)
         report(f"{label:<28}{value:>9.2f}{speed:>10.0f}{baseline / value:>12.2f}{cpu[label]:>8.1f}")
     load = os.getloadavg()[0]
-    report(f"Load average during the run: {load:.1f} on {os.cpu_count()} CPUs (other work skews wall times)")
+    report(f"Best of {rounds} rounds; load average at the end: {load:.1f} on {os.cpu_count()} CPUs")
     report(f"Digests: {digests_ok:,} valid; log files: {logs_ok:,} valid")
     report(f"Parallel Trailhouse vs the sequential baseline: {baseline / best:.1f}x faster (target: 3x)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
