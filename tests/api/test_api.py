@@ -236,3 +236,10 @@ def test_api_dashboard_pages_render(client: Client, tokens: Tokens, slug: str) -
     response = client.get(f"/dashboards/{slug}", headers=auth(tokens.admin))
     assert response.status_code == 200, response.text
     assert "<h1>" in response.text
+
+
+def test_api_responses_carry_security_headers(client: Client, tokens: Tokens) -> None:
+    for response in (client.get("/api/me", headers=auth(tokens.admin)), client.get("/login")):
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
