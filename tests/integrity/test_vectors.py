@@ -1,4 +1,4 @@
-"""The AWS CLI's validate-logs test vectors (../shared/corpus/aws-cli-validate-logs), and the digest model."""
+"""The AWS CLI's validate-logs test vectors (../shared/corpus/aws-cli-validate-logs)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from trailhouse.errors import ObjectReadError
 from trailhouse.integrity.hashing import hash_chunks
 from trailhouse.integrity.outcomes import Finding
 from trailhouse.integrity.public_keys import KeyRing, keys_from_response, verify_signature
-from trailhouse.model.digest import (
-    DIGEST_SCHEMA,
-    digest_key,
-    digest_table,
-    is_backfill,
-    parse_digest_key,
-    string_to_sign,
-)
+from trailhouse.model.digest import digest_key, is_backfill, parse_digest_key, string_to_sign
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "aws-cli-validate-logs"
 VECTORS_FILE = CORPUS / "digest_validation_vectors.json"
@@ -78,40 +70,3 @@ def test_public_key_vector_loads_and_rejects_a_wrong_signature(vectors: dict) ->
 def test_finding_messages_match_the_cli(vectors: dict) -> None:  # type: ignore[type-arg]
     bad = Finding("digest", "invalid", "s3://b/k", "k", problem="signature verification failed")
     assert bad.message == vectors["error_messages"]["bad_signature"]
-
-
-def test_digest_table_parses_one_row_with_typed_columns() -> None:
-    digest = {
-        "awsAccountId": "111122223333",
-        "digestStartTime": "2026-07-29T23:00:00Z",
-        "digestEndTime": "2026-07-30T00:00:00Z",
-        "digestS3Bucket": "b",
-        "digestS3Object": "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/07/30/x.json.gz",
-        "digestPublicKeyFingerprint": "f" * 32,
-        "digestSignatureAlgorithm": "SHA256withRSA",
-        "previousDigestSignature": None,
-        "logFiles": [{"s3Bucket": "b", "s3Object": "k", "hashValue": "h", "hashAlgorithm": "SHA-256"}],
-    }
-    table = digest_table(json.dumps(digest).encode(), "AWSLogs/x", "ab12")
-    assert table.schema == DIGEST_SCHEMA and table.num_rows == 1
-    row = table.to_pylist()[0]
-    assert row["digest_date"] == dt.date(2026, 7, 30)
-    assert row["logFiles"][0]["s3Object"] == "k" and row["signature"] == "ab12"
-    assert row["validation_status"] is None
-
-
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [
-        (b"not json", "is not JSON"),
-        (b"[1]", "is not a JSON object"),
-        (b'{"digestEndTime": "x"}', "lacks digestS3Bucket"),
-        (
-            b'{"digestEndTime":"soon","digestS3Bucket":"b","digestS3Object":"k","digestPublicKeyFingerprint":"f"}',
-            "has a digestEndTime that is not a time",
-        ),
-    ],
-)
-def test_digest_table_rejects_malformed_digests(data: bytes, reason: str) -> None:
-    with pytest.raises(ObjectReadError, match=reason):
-        digest_table(data, "AWSLogs/x.json.gz", None)
