@@ -145,3 +145,18 @@ def test_service_views_and_reports_never_read_raw_datasets() -> None:
         for entry in (resources.files("trailhouse.query") / folder).iterdir():
             if entry.name.endswith(".sql"):
                 assert "__raw" not in entry.read_text(), f"{folder}/{entry.name} reads a raw dataset"
+
+
+def test_service_engines_are_locked_down(service: Service) -> None:
+    """No file access, no extension loading, no Python replacement scans, settings locked."""
+    from trailhouse.api.service import scope_for
+
+    names = [
+        "enable_external_access",
+        "autoload_known_extensions",
+        "python_enable_replacements",
+        "lock_configuration",
+    ]
+    with service.pool.engine(scope_for(ADMIN)) as engine:
+        values = [engine.query(f"SELECT current_setting('{n}')").column(0)[0].as_py() for n in names]
+    assert values == [False, False, False, True]

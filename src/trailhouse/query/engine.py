@@ -76,6 +76,8 @@ class Engine:
             "SET enable_external_access=false",
             "SET autoinstall_known_extensions=false",
             "SET autoload_known_extensions=false",
+            # no replacement scans: an unknown table name must not resolve to a Python variable
+            "SET python_enable_replacements=false",
             "SET lock_configuration=true",
         ):
             self.connection.execute(statement)
