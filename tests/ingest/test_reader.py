@@ -9,8 +9,9 @@ import pytest
 
 from tests.conftest import event, strip_nulls
 from trailhouse.errors import ObjectReadError
+from trailhouse.ingest import reader
 from trailhouse.ingest.export import original_records
-from trailhouse.ingest.reader import parse_object
+from trailhouse.ingest.reader import parse_object, parse_objects
 from trailhouse.model.schema import CLOUDTRAIL_SCHEMA, EVENTS
 
 
@@ -141,4 +142,27 @@ def test_reader_reads_every_member_of_a_multi_member_gzip() -> None:
 
 def test_reader_empty_records_list_gives_no_rows() -> None:
     parsed = parse([])
-    assert parsed.records == 0 and parsed.rows.num_rows == 0 and not parsed.skip_reason
+    assert parsed.records == 0 and parsed.rows is None and not parsed.skip_reason
+
+
+def test_reader_group_rows_match_each_object_parsed_alone() -> None:
+    files = [[event(eventID=f"a{i}") for i in range(3)], [event(readOnly="odd")], [], [event(eventID="c")]]
+    bodies = [json.dumps({"Records": records}).encode() for records in files]
+    bodies.insert(2, b"\x1f\x8bbroken")
+    group = parse_objects([(EVENTS, f"obj{i}", body) for i, body in enumerate(bodies)])
+    assert str(group.results[2]).startswith("not a readable gzip file")
+    for index, body in enumerate(bodies):
+        if index == 2:
+            continue
+        alone = parse_objects([(EVENTS, f"obj{index}", body)]).rows_of(0)
+        together = group.rows_of(index)
+        assert (alone is None and together is None) or alone.equals(together), index
+
+
+def test_reader_splits_a_big_file_into_bounded_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reader, "_UNIT_BYTES", 2000)
+    records = [event(eventID=f"e{i}") for i in range(40)]
+    parsed = parse(records)
+    assert parsed.rows.num_rows == 40
+    assert parsed.rows.column("eventID").to_pylist() == [f"e{i}" for i in range(40)]
+    assert len(parsed.rows.column("eventID").chunks) > 5  # built unit by unit

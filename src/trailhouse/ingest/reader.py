@@ -1,10 +1,11 @@
 """CloudTrail objects (gzip or plain JSON) into Arrow rows: the ingest hot path.
 
-Objects are parsed in groups. msgspec splits each file into records of raw top-level values
-(never materialised as Python values); pyarrow's C++ JSON reader builds the typed columns of all
-compact files of a group in one call; every other column is built once per group. Values that
+Objects are parsed in groups, in units of at most 16 MiB of records (a big file spans units, so
+memory stays bounded). msgspec splits each record into raw top-level values (never materialised
+as Python values); pyarrow's C++ JSON reader builds a unit's typed columns in one call over its
+records as JSON lines; every other column is built once per unit. Values that
 do not fit their typed column go to `_rescued_data` verbatim. When pyarrow rejects a file (a type
-surprise anywhere), a per-record path rebuilds clean input for that file alone; both paths give
+surprise anywhere), a per-record path rebuilds clean input for that unit; both paths give
 the same rows.
 """
 
@@ -34,15 +35,10 @@ _MIB = 1024 * 1024
 Records = list[dict[str, msgspec.Raw]]
 
 
-class _Envelope(msgspec.Struct):
-    Records: Records | None = None
-
-
 class _LooseEnvelope(msgspec.Struct):
     Records: list[msgspec.Raw] | None = None
 
 
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
 _LOOSE_ENVELOPE = msgspec.json.Decoder(_LooseEnvelope)
 _RECORD = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
@@ -86,19 +82,14 @@ class ParsedGroup:
 
 @dataclass(frozen=True)
 class _Decoded:
-    """One object after gunzip and record splitting, before its typed columns exist."""
+    """One object after gunzip and splitting into raw records, before any column exists."""
 
-    text: bytes
-    records: Records
-    bad: list[BadRecord]
+    size: int
+    records: list[msgspec.Raw]
 
-    @property
-    def joinable(self) -> bool:
-        """Compact JSON (as CloudTrail writes it) can share one pyarrow call with other files."""
-        if self.bad:
-            return False
-        newlines = self.text.count(b"\n")
-        return newlines == 0 or (newlines == 1 and self.text.endswith(b"\n"))
+
+_UNIT_BYTES = 16 * _MIB  # records parsed together: bounds memory whatever the file size
+_Unit = list[tuple[int, int, msgspec.Raw]]  # (object index, record index in it, raw record)
 
 
 def decompress(data: bytes) -> bytes:
@@ -123,9 +114,8 @@ def parse_object(
 
 
 def parse_objects(items: Sequence[tuple[RecordLayout, str, bytes]]) -> ParsedGroup:
-    """Parse (layout, source_object, bytes) objects as one group."""
+    """Parse (layout, source_object, bytes) objects as one group, in units of bounded size."""
     results: list[ParsedObject | str] = [""] * len(items)
-    ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
     decoded: dict[int, _Decoded] = {}
     for index, (_, _, data) in enumerate(items):
         try:
@@ -137,39 +127,88 @@ def parse_objects(items: Sequence[tuple[RecordLayout, str, bytes]]) -> ParsedGro
             results[index] = outcome
         else:
             decoded[index] = outcome
+    rows_per_object = dict.fromkeys(decoded, 0)
+    bad: dict[int, list[BadRecord]] = {index: [] for index in decoded}
     parts: dict[str, list[pa.Table]] = {}
-    sizes: dict[str, int] = {}
-    for indexes, typed in _units(items, decoded):
-        layout = items[indexes[0]][0]
-        records: Records = []
-        sources: list[str] = []
-        for i in indexes:
-            records += decoded[i].records
-            sources.append(items[i][1])
-        counts = [len(decoded[i].records) for i in indexes]
-        rows, fallback = _rows(typed, records, layout, _repeat(sources, counts))
-        start = sizes.get(layout.table, 0)
-        parts.setdefault(layout.table, []).append(rows)
-        sizes[layout.table] = start + rows.num_rows
-        for i, count in zip(indexes, counts, strict=True):
-            item = decoded[i]
-            results[i] = ParsedObject(
-                records=count + len(item.bad),
-                bad_records=tuple(item.bad),
-                uncompressed_bytes=len(item.text),
-                fallback=fallback,
-            )
-            ranges[i] = (layout.table, start, count)
-            start += count
+    fallback: set[int] = set()
+    for layout, unit in _units(items, decoded):
+        table, used_fallback = _unit_rows(layout, unit, items, bad, rows_per_object)
+        parts.setdefault(layout.table, []).append(table)
+        if used_fallback:
+            fallback.update(index for index, _, _ in unit)
+    ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
+    starts: dict[str, int] = {}
+    for index in _in_unit_order(items, decoded):
+        table = items[index][0].table
+        start = starts.get(table, 0)
+        ranges[index] = (table, start, rows_per_object[index]) if rows_per_object[index] else ("", 0, 0)
+        starts[table] = start + rows_per_object[index]
+        results[index] = ParsedObject(
+            records=len(decoded[index].records),
+            bad_records=tuple(bad[index]),
+            uncompressed_bytes=decoded[index].size,
+            fallback=index in fallback,
+        )
     tables = {name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()}
     return ParsedGroup(tables, results, ranges)
 
 
-def _repeat(values: list[str], counts: list[int]) -> pa.Array:
-    if len(values) == 1:
-        return pa.repeat(pa.scalar(values[0]), counts[0])
-    indices = pa.array([i for i, count in enumerate(counts) for _ in range(count)], pa.int32())
-    return pa.DictionaryArray.from_arrays(indices, pa.array(values)).cast(pa.string())
+def _in_unit_order(
+    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
+) -> list[int]:
+    """Object indexes grouped by layout, in order: the order their rows take in the tables."""
+    tables = list(dict.fromkeys(items[index][0].table for index in decoded))
+    return [index for table in tables for index in decoded if items[index][0].table == table]
+
+
+def _units(
+    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
+) -> list[tuple[RecordLayout, _Unit]]:
+    """Records in runs of at most _UNIT_BYTES per layout, objects in order (a big one spans runs)."""
+    units: list[tuple[RecordLayout, _Unit]] = []
+    order = _in_unit_order(items, decoded)
+    unit: _Unit = []
+    size = 0
+    for n, index in enumerate(order):
+        layout = items[index][0]
+        for position, raw in enumerate(decoded[index].records):
+            unit.append((index, position, raw))
+            size += len(raw)
+            if size >= _UNIT_BYTES:
+                units.append((layout, unit))
+                unit, size = [], 0
+        last_of_layout = n + 1 == len(order) or items[order[n + 1]][0].table != layout.table
+        if unit and last_of_layout:
+            units.append((layout, unit))
+            unit, size = [], 0
+    return units
+
+
+def _unit_rows(
+    layout: RecordLayout,
+    unit: _Unit,
+    items: Sequence[tuple[RecordLayout, str, bytes]],
+    bad: dict[int, list[BadRecord]],
+    rows_per_object: dict[int, int],
+) -> tuple[pa.Table, bool]:
+    records: Records = []
+    raws: list[msgspec.Raw] = []
+    owners: list[int] = []
+    for index, position, raw in unit:
+        try:
+            records.append(_RECORD.decode(raw))
+        except msgspec.ValidationError:
+            bad[index].append(BadRecord(position, "record is not a JSON object", bytes(raw)))
+            continue
+        raws.append(raw)
+        owners.append(index)
+        rows_per_object[index] += 1
+    names = list(dict.fromkeys(owners))
+    lookup = {index: n for n, index in enumerate(names)}
+    sources = pa.DictionaryArray.from_arrays(
+        pa.array([lookup[i] for i in owners], pa.int32()), pa.array([items[i][1] for i in names], pa.string())
+    ).cast(pa.string())
+    return _rows(_typed_fast(raws, layout), records, layout, sources)
 
 
 def _decode(data: bytes) -> _Decoded | ParsedObject:
@@ -184,60 +223,16 @@ def _decode(data: bytes) -> _Decoded | ParsedObject:
         return ParsedObject(skip_reason=reason, uncompressed_bytes=size)
     if first != b"{":
         raise ObjectReadError(f"not JSON: the content starts with {first!r}")
-    records, bad = _split_records(text)
+    try:
+        records = _LOOSE_ENVELOPE.decode(text).Records
+    except msgspec.ValidationError:
+        records = None
+    except msgspec.DecodeError as error:
+        raise ObjectReadError(f"not valid JSON: {error}") from None
     if records is None:
         reason = 'a JSON object without a "Records" list, not a CloudTrail log file'
         return ParsedObject(skip_reason=reason, uncompressed_bytes=size)
-    return _Decoded(text, records, bad)
-
-
-def _split_records(text: bytes) -> tuple[Records | None, list[BadRecord]]:
-    """Each record as {top-level key: raw JSON}; records that are not objects set apart."""
-    try:
-        return _ENVELOPE.decode(text).Records, []
-    except msgspec.ValidationError:
-        pass  # some record is not an object, or Records is not a list
-    except msgspec.DecodeError as error:
-        raise ObjectReadError(f"not valid JSON: {error}") from None
-    try:
-        loose = _LOOSE_ENVELOPE.decode(text).Records
-    except msgspec.ValidationError:
-        return None, []
-    if loose is None:
-        return None, []
-    records: Records = []
-    bad: list[BadRecord] = []
-    for index, raw in enumerate(loose):
-        try:
-            records.append(_RECORD.decode(raw))
-        except msgspec.ValidationError:
-            bad.append(BadRecord(index, "record is not a JSON object", bytes(raw)))
-    return records, bad
-
-
-def _units(
-    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
-) -> list[tuple[list[int], pa.Table | None]]:
-    """Objects that share one typed table (one pyarrow call), per layout; None = per-record path."""
-    by_layout: dict[str, list[int]] = {}
-    for index in decoded:
-        by_layout.setdefault(items[index][0].table, []).append(index)
-    units: list[tuple[list[int], pa.Table | None]] = []
-    for indexes in by_layout.values():
-        layout = items[indexes[0]][0]
-        joinable = [i for i in indexes if decoded[i].joinable]
-        alone = [i for i in indexes if not decoded[i].joinable]
-        joined = _typed_fast([decoded[i].text for i in joinable], layout)
-        if joined is not None and joined[1] == [len(decoded[i].records) for i in joinable]:
-            if joinable:
-                units.append((joinable, joined[0]))
-        else:  # some file surprised pyarrow: read each on its own
-            alone += joinable
-        for i in sorted(alone):
-            single = None if decoded[i].bad else _typed_fast([decoded[i].text], layout)
-            fits_count = single is not None and single[1] == [len(decoded[i].records)]
-            units.append(([i], single[0] if single is not None and fits_count else None))
-    return units
+    return _Decoded(size, records)
 
 
 def _read_schema(layout: RecordLayout) -> pa.Schema:
@@ -245,29 +240,24 @@ def _read_schema(layout: RecordLayout) -> pa.Schema:
     return pa.schema([pa.field(f.name, pa.string()) if f.name == "eventTime" else f for f in layout.typed])
 
 
-def _typed_fast(texts: list[bytes], layout: RecordLayout) -> tuple[pa.Table, list[int]] | None:
-    """The typed columns of the files' records (and records per file), from one pyarrow call."""
-    if not texts:
-        return _read_schema(layout).empty_table(), []
-    body = texts[0] if len(texts) == 1 else b"\n".join(texts)
-    envelope = pa.schema([pa.field("Records", pa.list_(pa.struct(list(_read_schema(layout)))))])
+def _typed_fast(raws: list[msgspec.Raw], layout: RecordLayout) -> pa.Table | None:
+    """The typed columns of the records, from one pyarrow call over them as JSON lines."""
+    schema = _read_schema(layout)
+    if not raws:
+        return schema.empty_table()
+    body = b"\n".join(raws)
+    multiline = body.count(b"\n") != len(raws) - 1  # a pretty-printed record
     try:
         table = pj.read_json(
             io.BytesIO(body),
             read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, _MIB)),
             parse_options=pj.ParseOptions(
-                explicit_schema=envelope,
-                unexpected_field_behavior="ignore",
-                newlines_in_values=len(texts) == 1,
+                explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=multiline
             ),
         )
     except pa.ArrowInvalid:
         return None
-    if table.num_rows != len(texts):
-        return None
-    lists = table.column("Records").combine_chunks()
-    counts = pc.list_value_length(lists).fill_null(0).to_pylist()
-    return pa.Table.from_struct_array(lists.flatten()), counts
+    return table if table.num_rows == len(raws) else None
 
 
 def _rows(

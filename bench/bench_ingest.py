@@ -1,0 +1,179 @@
+"""Ingest throughput and peak memory on a generated bucket of >= 1 GB of JSON, beside DuckDB.
+
+Baseline, same files, same run: DuckDB `read_json` (records, unnest of Records) writing Parquet.
+Prints MB/s of uncompressed JSON and events/s, per core and for the machine, peak RSS of the
+whole process tree, and the ratio to the baseline. Also runs the documented low-memory setting.
+
+    .venv/bin/python bench/bench_ingest.py [--events N] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import psutil
+
+OUT = Path(__file__).parent / "out"
+TRAILHOUSE = str(Path(sys.executable).parent / "trailhouse")
+BIG_FILE_MB = 60
+
+
+def _tree_rss(process: psutil.Process) -> int:
+    total = 0
+    for proc in [process, *process.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            total += proc.memory_info().rss
+    return total
+
+
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """(seconds, peak RSS of the process tree in bytes, stdout) of a command."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    watched = psutil.Process(process.pid)
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            with contextlib.suppress(psutil.Error):
+                peak = max(peak, _tree_rss(watched))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    out, _ = process.communicate()
+    done.set()
+    watcher.join()
+    if process.returncode:
+        raise SystemExit(f"command failed ({process.returncode}): {' '.join(command)}")
+    return time.perf_counter() - started, peak, out
+
+
+def make_bucket(events: int) -> Path:
+    bucket = OUT / f"ingest-bucket-{events}"
+    if (bucket / ".complete").exists():
+        return bucket
+    shutil.rmtree(bucket, ignore_errors=True)
+    subprocess.run(
+        [
+            TRAILHOUSE,
+            "sample",
+            str(bucket),
+            "--events",
+            str(events),
+            "--accounts",
+            "6",
+            "--regions",
+            "3",
+            "--days",
+            "3",
+            "--no-digests",
+            "--workers",
+            "2",
+            "--quiet",
+        ],
+        check=True,
+    )
+    _add_big_file(bucket)
+    (bucket / ".complete").write_text("")
+    return bucket
+
+
+def _add_big_file(bucket: Path) -> None:
+    """One ~60 MB delivery (a busy account's 5 minutes): the memory target names it."""
+    files = sorted(bucket.rglob("*_CloudTrail_*.json.gz"))
+    records: list[dict[str, object]] = []
+    size = 0
+    for path in files:
+        for record in json.loads(gzip.decompress(path.read_bytes()))["Records"]:
+            record = {**record, "eventID": f"big-{len(records)}"}
+            records.append(record)
+            size += len(json.dumps(record))
+        if size >= BIG_FILE_MB * 1024 * 1024:
+            break
+    account = files[0].name.split("_")[0]
+    folder = files[0].parent
+    name = f"{account}_CloudTrail_us-east-1_20261101T2355Z_BIGBIGBIGBIGBIG1.json.gz"
+    (folder / name).write_bytes(gzip.compress(json.dumps({"Records": records}).encode(), compresslevel=1))
+
+
+def json_bytes_and_events(bucket: Path) -> tuple[int, int]:
+    total = events = 0
+    for path in bucket.rglob("*_CloudTrail_*.json.gz"):
+        text = gzip.decompress(path.read_bytes())
+        total += len(text)
+        events += text.count(b'"eventID"')
+    return total, events
+
+
+def duckdb_baseline(bucket: Path, target: Path) -> float:
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    pattern = str(bucket / "AWSLogs" / "*" / "CloudTrail" / "*" / "*" / "*" / "*" / "*.json.gz")
+    started = time.perf_counter()
+    connection = duckdb.connect(config={"threads": os.cpu_count() or 2})
+    connection.execute(
+        f"""COPY (
+              SELECT unnest(Records, max_depth := 2) FROM read_json('{pattern}', records = 'true',
+                  format = 'unstructured', maximum_object_size = 268435456, union_by_name = true)
+            ) TO '{target}/events.parquet' (FORMAT parquet, COMPRESSION zstd)"""
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=720_000, help="events in the bucket (~1.5 KB each)")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    bucket = make_bucket(args.events)
+    size, events = json_bytes_and_events(bucket)
+    cores = os.cpu_count() or 1
+    mib = size / 1024 / 1024
+    print(
+        f"bucket: {mib:.0f} MiB of JSON, {events:,} events, a {BIG_FILE_MB} MB file among them, {cores} cores"
+    )
+
+    lake = OUT / "ingest-lake"
+    shutil.rmtree(lake, ignore_errors=True)
+    seconds, rss, out = run_measured([TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake)])
+    print(out.strip())
+    base_seconds = duckdb_baseline(bucket, OUT / "duckdb-parquet")
+
+    shutil.rmtree(lake, ignore_errors=True)
+    env = {**os.environ, "TRAILHOUSE_WORKERS": "1", "TRAILHOUSE_BATCH_MB": "32"}
+    low_seconds, low_rss, _ = run_measured(
+        [TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake), "-q"], env
+    )
+    shutil.rmtree(lake, ignore_errors=True)
+
+    rate = mib / seconds
+    print(
+        f"trailhouse ingest : {seconds:6.1f} s  {rate:6.1f} MiB/s ({rate / cores:.1f}/core)  "
+        f"{events / seconds:,.0f} events/s ({events / seconds / cores:,.0f}/core)  peak RSS {rss / 2**20:.0f} MiB"
+    )
+    print(
+        f"duckdb baseline   : {base_seconds:6.1f} s  {mib / base_seconds:6.1f} MiB/s  (read_json + unnest -> Parquet)"
+    )
+    print(f"ratio             : {base_seconds / seconds:.2f}x the baseline (target >= 1.5x; >= 100 MiB/s)")
+    print(
+        f"low-memory setting: workers=1 batch_mb=32: {low_seconds:.1f} s, {mib / low_seconds:.1f} MiB/s, "
+        f"peak RSS {low_rss / 2**20:.0f} MiB (target < 256 MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
