@@ -6,10 +6,12 @@ import gzip
 import json
 from pathlib import Path
 
+import pyarrow as pa
 from click.testing import CliRunner
 
 from tests.integrity.conftest import Bucket
 from trailhouse.cli.main import cli
+from trailhouse.model.schema import LEDGER_SCHEMA
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -91,3 +93,19 @@ def test_cli_validate_missing_folder_is_an_error(tmp_path: Path) -> None:
     code, _out, err = invoke("validate", str(tmp_path / "nope"), "--lake", str(tmp_path / "l"))
     assert code == 1
     assert f"Source folder '{tmp_path / 'nope'}' does not exist" in err
+
+
+def test_cli_validate_records_outcomes_when_the_lake_exists(bucket: Bucket, tmp_path: Path) -> None:
+    from trailhouse.integrity.records import latest_validations
+    from trailhouse.lake import Lake
+
+    lake = Lake(tmp_path / "lake")
+    lake.append("ledger", pa.Table.from_pylist([{"source_object": "x"}], schema=LEDGER_SCHEMA))
+    code, out, _err = invoke(
+        "validate", str(bucket.root), "--public-keys", str(bucket.keys_file), "--lake", lake.root
+    )
+    assert code == 0 and "10/10 log files valid" in out
+    latest = latest_validations(lake)
+    assert len(latest) == 15 and {status for status, _detail in latest.values()} == {"valid"}
+    code, _out, _err = invoke("validate", str(bucket.root), "--lake", lake.root, "--offline")
+    assert code == 0  # the keys were cached in the lake by the first run

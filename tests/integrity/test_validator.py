@@ -183,3 +183,12 @@ def test_validator_checks_a_backfill_digest_on_its_own(bucket: Bucket) -> None:
     assert backfill.status == "valid" and "backfill digest" in backfill.detail
     assert "1 backfill digest(s) checked on their own (outside the hourly chain)" in summary.notes
     assert summary.ok and not [f for f in summary.findings if f.status != "valid"]
+
+
+def test_validator_can_count_valid_logs_without_keeping_them(bucket: Bucket) -> None:
+    bucket.logs()[0].unlink()
+    seen: list[Finding] = []
+    summary = run(bucket, sink=seen.append, keep_valid_logs=False)
+    assert [f.status for f in summary.findings if f.kind == "log"] == ["missing"]
+    assert summary.count("log", "valid") == 9 and summary.counts[("log", "valid")] == 9
+    assert len(seen) == 15 and summary.count("digest", "valid") == 5

@@ -146,7 +146,7 @@ def validate(
     SOURCE is a folder holding a copy of the trail's bucket, s3://bucket[/prefix], or the word
     `lake` for the objects recorded in --lake. Exits 1 when anything is invalid or missing.
     """
-    from trailhouse.integrity.records import key_finder, record_validations, validate_lake
+    from trailhouse.integrity.records import Recorder, key_finder, validate_lake
     from trailhouse.integrity.stores import FolderStore, S3Store, Store
     from trailhouse.integrity.validator import Scope
     from trailhouse.integrity.validator import validate as run
@@ -176,9 +176,18 @@ def validate(
             online=not offline,
             required=True,
         )
-        summary = run(store, finder, scope=scope, workers=workers or None)
-        if record or (record is None and the_lake.exists("ledger")):
-            record_validations(the_lake, summary)
+        recording = record or (record is None and the_lake.exists("ledger"))
+        recorder = Recorder(the_lake, store.name) if recording else None
+        summary = run(
+            store,
+            finder,
+            scope=scope,
+            workers=workers or None,
+            sink=recorder,
+            keep_valid_logs=verbose or fmt == "jsonl",
+        )
+        if recorder is not None:
+            recorder.flush()
     if fmt == "jsonl":
         _print_jsonl(summary)
     else:

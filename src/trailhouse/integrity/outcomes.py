@@ -51,9 +51,12 @@ class ValidationSummary:
     signature_sources: dict[str, int] = field(default_factory=dict)  # "sidecar .sig" -> digests
     fingerprints: tuple[str, ...] = ()  # public keys that verified a digest (>1: a key rotation)
     notes: tuple[str, ...] = ()  # facts that are not failures (chain restarts, backfill digests)
+    omitted_valid_logs: int = 0  # valid log files counted but not kept (bounded memory)
 
     def count(self, kind: Kind, status: Status | None = None, problem: str | None = None) -> int:
-        return sum(
+        plain_valid = kind == "log" and status in (None, "valid") and not problem
+        omitted = self.omitted_valid_logs if plain_valid else 0
+        return omitted + sum(
             finding.count
             for finding in self.findings
             if finding.kind == kind
@@ -66,7 +69,8 @@ class ValidationSummary:
         counter: Counter[tuple[str, str]] = Counter()
         for finding in self.findings:
             counter[(finding.kind, finding.status)] += finding.count
-        return counter
+        counter[("log", "valid")] += self.omitted_valid_logs
+        return +counter
 
     @property
     def ok(self) -> bool:

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from trailhouse.errors import SourceError
 from trailhouse.integrity.chain import LoadedDigest
-from trailhouse.integrity.outcomes import ValidationSummary
+from trailhouse.integrity.outcomes import Finding, ValidationSummary
 from trailhouse.integrity.public_keys import (
     KeyRing,
     PublicKey,
@@ -60,29 +60,51 @@ def latest_validations(lake: Lake) -> dict[str, tuple[str, str]]:
     return {source: (status, detail) for source, (_at, status, detail) in latest.items()}
 
 
-def record_validations(lake: Lake, summary: ValidationSummary, *, only_changed: bool = True) -> int:
-    """Append each finding to `validations` (by default only those whose status or detail changed)."""
-    before = latest_validations(lake) if only_changed else {}
-    now = dt.datetime.now(dt.UTC)
-    rows = []
-    for finding in summary.findings:
+class Recorder:
+    """A finding sink that appends to `validations` in batches (only outcomes that changed, by default)."""
+
+    def __init__(self, lake: Lake, source: str, *, only_changed: bool = True, batch: int = 50_000) -> None:
+        self.lake = lake
+        self.source = source
+        self.batch = batch
+        self.before = latest_validations(lake) if only_changed else {}
+        self.now = dt.datetime.now(dt.UTC)
+        self.rows: list[dict[str, object]] = []
+        self.written = 0
+
+    def __call__(self, finding: Finding) -> None:
         detail = ", ".join(part for part in (finding.problem, finding.detail) if part)
-        if before.get(finding.source_object) == (finding.status, detail):
-            continue
-        rows.append(
+        if self.before.get(finding.source_object) == (finding.status, detail):
+            return
+        self.rows.append(
             {
                 "source_object": finding.source_object,
                 "kind": finding.kind,
                 "status": finding.status,
                 "detail": detail,
                 "digest_object": finding.digest_object,
-                "validated_at": now,
+                "validated_at": self.now,
             }
         )
-    if rows:
-        table = pa.Table.from_pylist(rows, schema=VALIDATIONS_SCHEMA)
-        lake.append(VALIDATIONS, table, metadata={"validations": len(rows), "source": summary.source})
-    return len(rows)
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            table = pa.Table.from_pylist(self.rows, schema=VALIDATIONS_SCHEMA)
+            metadata = {"validations": len(self.rows), "source": self.source}
+            self.lake.append(VALIDATIONS, table, metadata=metadata)
+            self.written += len(self.rows)
+            self.rows = []
+
+
+def record_validations(lake: Lake, summary: ValidationSummary, *, only_changed: bool = True) -> int:
+    """Append a summary's findings to `validations` (by default only those whose outcome changed)."""
+    recorder = Recorder(lake, summary.source, only_changed=only_changed)
+    for finding in summary.findings:
+        recorder(finding)
+    recorder.flush()
+    return recorder.written
 
 
 def key_finder(
@@ -161,9 +183,12 @@ def validate_lake(
     if online is None:  # ask CloudTrail only for logs that came from S3 (a local copy is often offline)
         online = any(found.uri.startswith("s3://") for found in store.digests())
     finder = key_finder(public_keys=public_keys, lake=lake, online=online, required=not only_new)
-    summary = validate(store, finder, scope=scope, workers=workers, skip_logs=skip)
-    if record:
-        record_validations(lake, summary)
+    recorder = Recorder(lake, store.name) if record else None
+    summary = validate(
+        store, finder, scope=scope, workers=workers, skip_logs=skip, sink=recorder, keep_valid_logs=False
+    )
+    if recorder is not None:
+        recorder.flush()
     return summary
 
 

@@ -13,7 +13,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
 from trailhouse.errors import IntegrityError, ObjectReadError
@@ -166,7 +166,11 @@ def _log_finding(task: _LogTask, result: FileHash | None) -> Finding:
 
 
 def _log_tasks(
-    store: Store, loaded: list[LoadedDigest], chains: ChainResult, findings: list[Finding], skip: set[str]
+    store: Store,
+    loaded: list[LoadedDigest],
+    chains: ChainResult,
+    emit: Callable[[Finding], None],
+    skip: set[str],
 ) -> Iterator[_LogTask]:
     """One task per listed log file to hash; files that are not there become findings at once."""
     seen: set[str] = set()
@@ -185,7 +189,7 @@ def _log_tasks(
             if uri is None:
                 where = f"s3://{entry.get('s3Bucket')}/{key}"
                 listed = f"listed in {digest}"
-                findings.append(Finding("log", "missing", where, source, listed, "not found", digest))
+                emit(Finding("log", "missing", where, source, listed, "not found", digest))
                 continue
             yield _LogTask(uri, key, str(entry.get("hashValue", "")), digest, status)
 
@@ -225,11 +229,15 @@ def validate(
     pool: Pool | None = None,
     sequential: bool = False,
     skip_logs: set[str] | None = None,
+    sink: Callable[[Finding], None] | None = None,
+    keep_valid_logs: bool = True,
 ) -> ValidationSummary:
     """Validate the digests and log files a store holds, within a scope.
 
     `keys` may be a function of the digests read (to fetch only the public keys they name).
     `skip_logs`: identities of log files already known valid (not hashed again).
+    `sink` sees every finding as it is made; with `keep_valid_logs=False` the summary counts valid
+    log files without keeping them, so memory does not grow with the bucket.
     `pool`: threads or spawned processes; by default processes for many local files (hashing is
     CPU-bound and threads hand the GIL back and forth), threads for S3 or a few files.
     """
@@ -244,7 +252,21 @@ def validate(
         count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
         pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
     findings = list(chains.findings)
-    tasks = _log_tasks(store, loaded, chains, findings, skip_logs or set())
+    omitted = 0
+
+    def emit(finding: Finding) -> None:
+        nonlocal omitted
+        if sink is not None:
+            sink(finding)
+        if keep_valid_logs or finding.status != "valid" or finding.problem:
+            findings.append(finding)
+        else:
+            omitted += 1
+
+    if sink is not None:
+        for finding in chains.findings:
+            sink(finding)
+    tasks = _log_tasks(store, loaded, chains, emit, skip_logs or set())
     hashed: Iterable[tuple[_LogTask, FileHash | None]]
     if sequential:
         hashed = ((task, hash_uri(task.uri)) for task in tasks)
@@ -255,7 +277,7 @@ def validate(
     else:
         hashed = bounded_map(hash_uri, tasks, workers=workers, pool=pool, arg=lambda task: task.uri)
     for task, result in hashed:
-        findings.append(_log_finding(task, result))
+        emit(_log_finding(task, result))
     listed = set(skip_logs or ())
     for item in loaded:
         if item.digest is not None:
@@ -267,8 +289,9 @@ def validate(
         if name is not None:
             slot = (name.account, name.region)
             newest[slot] = max(newest.get(slot, ""), name.time)
-    findings.extend(_unlisted(store, scope, listed, newest, chains.gaps))
-    return _summary(store, scope, loaded, chains, findings)
+    for finding in _unlisted(store, scope, listed, newest, chains.gaps):
+        emit(finding)
+    return replace(_summary(store, scope, loaded, chains, findings), omitted_valid_logs=omitted)
 
 
 def _summary(
