@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 
 from trailhouse.errors import ObjectReadError
 from trailhouse.ingest.batch import Batch, QuarantineRow, quarantine_table
@@ -229,6 +230,21 @@ class _Run:
         self.done.update(batch.pending_objects)
         for source in sources:
             source.committed(batch.refs)
+
+    def _not_yet_quarantined(self, rows: list[QuarantineRow]) -> list[QuarantineRow]:
+        """Rows a crashed run did not already write (it quarantines before the data commit)."""
+        if not rows:
+            return rows
+        objects = sorted({r.source_object for r in rows})
+        stored = self.lake.read(
+            "quarantine",
+            columns=["source_object", "record_index"],
+            filter=ds.field("source_object").isin(objects),
+        )
+        if stored is None or stored.num_rows == 0:
+            return rows
+        done = set(zip(stored.column(0).to_pylist(), stored.column(1).to_pylist(), strict=True))
+        return [r for r in rows if (r.source_object, r.record_index) not in done]
 
     def result(self, seconds: float) -> IngestResult:
         c = self.counts
