@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -172,14 +173,17 @@ def validate_lake(
 ) -> ValidationSummary:
     """Validate the digests and log files recorded in the lake, and record the outcomes in `validations`.
 
-    `only_new`: log files already recorded valid are not hashed again (their digests are re-read:
-    they are small, and the chain needs them). `online`: may ask CloudTrail for public keys
-    (default: when the digests came from S3).
+    `only_new`: log files already recorded valid are not hashed again, and digests older than the
+    oldest one not yet valid are not re-read (see `_pending_start`).
+    `online`: may ask CloudTrail for public keys (default: when the digests came from S3).
     """
     store = LakeStore(lake)
     skip: set[str] = set()
     if only_new:
-        skip = {source for source, (status, _d) in latest_validations(lake).items() if status == "valid"}
+        latest = latest_validations(lake)
+        skip = {source for source, (status, _d) in latest.items() if status == "valid"}
+        if scope is None or scope.start is None:
+            scope = replace(scope or Scope(), start=_pending_start(lake, latest))
     if online is None:  # ask CloudTrail only for logs that came from S3 (a local copy is often offline)
         online = any(found.uri.startswith("s3://") for found in store.digests())
     finder = key_finder(public_keys=public_keys, lake=lake, online=online, required=not only_new)
@@ -190,6 +194,28 @@ def validate_lake(
     if recorder is not None:
         recorder.flush()
     return summary
+
+
+def _pending_start(lake: Lake, latest: dict[str, tuple[str, str]]) -> dt.datetime | None:
+    """Where an incremental run starts: an hour before the oldest digest not yet recorded valid.
+
+    That hour brings in the valid digest each pending one links to (its hash is checked); older
+    digests are not re-read. With none pending, only the newest digests are re-read.
+    """
+    table = lake.read("cloudtrail_digests", columns=["source_object", "digestEndTime"])
+    if table is None or table.num_rows == 0:
+        return None
+    ends: list[dt.datetime] = []
+    pending: list[dt.datetime] = []
+    for source, end in zip(*(table.column(n).to_pylist() for n in table.column_names), strict=True):
+        if end is None:
+            continue
+        ends.append(end)
+        if latest.get(source, ("", ""))[0] != "valid":
+            pending.append(end)
+    if not ends:
+        return None
+    return (min(pending) if pending else max(ends)) - dt.timedelta(hours=1, minutes=5)
 
 
 def validate_after_ingest(lake: Lake) -> ValidationSummary:
