@@ -22,11 +22,17 @@ from trailhouse.model.keys import classify_key
 from trailhouse.model.schema import LEDGER_SCHEMA
 
 
-def record_bucket(lake: Lake, root: Path) -> None:
-    """What ingest records for a bucket (the contract): ledger rows with each object's uri, digest rows."""
+def record_bucket(lake: Lake, root: Path, before: str = "", after: str = "") -> None:
+    """What ingest records for a bucket (the contract): ledger rows with each object's uri, digest rows.
+
+    `before`/`after`: only objects whose delivery stamp (e.g. 20260729T1200) sorts in that range.
+    """
     rows, digests = [], []
     for path in sorted(root.rglob("*.json.gz")):
         key = path.relative_to(root).as_posix()
+        stamp = key.rsplit("_", 2)[-2] if "CloudTrail-Digest" not in key else key.rsplit("_", 1)[-1]
+        if (before and stamp[:13] >= before) or (after and stamp[:13] < after):
+            continue
         kind = classify_key(key).kind
         rows.append({"source_object": key, "uri": str(path), "kind": kind, "status": "ingested"})
         if kind == "digest":
@@ -97,3 +103,20 @@ def test_validate_after_ingest_prints_a_short_summary(bucket: Bucket, lake: Lake
         "Validation: 5/5 digest files valid",
         "Validation: 9/10 log files valid, 1 INVALID",
     ]
+
+
+def test_validate_after_ingest_checks_new_digests_against_the_last_valid_one(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    lake = Lake(tmp_path / "incremental")
+    record_bucket(lake, bucket.root, before="20260729T1201")  # digests ending 10:00, 11:00, 12:00
+    first = validate_lake(lake, public_keys=bucket.keys_file)
+    assert first.ok and first.count("digest", "valid") == 3 and first.count("log", "valid") == 6
+    # The 12:00 digest (recorded valid) is then rewritten; later digests arrive and link to it.
+    digest = bucket.digests[2]
+    digest.write_bytes(gzip.compress(gzip.decompress(digest.read_bytes()) + b" "))
+    record_bucket(lake, bucket.root, after="20260729T1201")
+    summary = validate_after_ingest(lake)
+    assert summary.count("digest") == 3  # the two new digests and the one they link to, no older
+    status, detail = latest_validations(lake)[digest.relative_to(bucket.root).as_posix()]
+    assert status == "invalid" and "hash value doesn't match" in detail
