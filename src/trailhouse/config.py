@@ -36,13 +36,6 @@ SETTINGS: tuple[Setting, ...] = (
         "ingest under 256 MB of memory.",
     ),
     Setting(
-        "dedup_window_minutes",
-        "TRAILHOUSE_DEDUP_WINDOW_MINUTES",
-        "60",
-        "Two copies of one event (same recipientAccountId and eventID) whose eventTimes lie within "
-        "this window are stored once.",
-    ),
-    Setting(
         "accounts",
         "TRAILHOUSE_ACCOUNTS",
         "",
