@@ -243,3 +243,15 @@ def test_api_responses_carry_security_headers(client: Client, tokens: Tokens) ->
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
+
+
+def test_api_dashboard_opens_on_the_lakes_last_week(client: Client, tokens: Tokens) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    newest = client.get("/api/status", headers=auth(tokens.admin)).json()["status"]["newest_event"]
+    expected = (datetime.fromisoformat(newest) - timedelta(days=6)).date().isoformat()
+    page = client.get("/dashboards/general-operations", headers=auth(tokens.admin)).text
+    assert f'name="since" value="{expected}"' in page
+    all_time = client.get("/dashboards/general-operations?since=", headers=auth(tokens.admin)).text
+    assert 'name="since" value=""' in all_time
+    assert datetime.fromisoformat(newest) <= datetime.now(UTC)

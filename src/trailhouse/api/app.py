@@ -7,10 +7,13 @@ allowed or denied, gets one audit record; every error has one shape
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
+import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -275,7 +278,18 @@ def create_app(lake: Lake, *, secure_cookies: bool = False, service: Service | N
         ),
         Route("/metrics", metrics_endpoint),
     ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warmer = threading.Thread(
+            target=warm_dashboards, args=(service,), name="trailhouse-warm", daemon=True
+        )
+        warmer.start()
+        yield
+        service.close()
+
     app = Starlette(
+        lifespan=lifespan,
         routes=routes,
         exception_handlers={
             Exception: handle_error,
@@ -290,3 +304,18 @@ def create_app(lake: Lake, *, secure_cookies: bool = False, service: Service | N
 
 async def metrics_endpoint(request: Request) -> Response:
     return Response(app_state(request).metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def warm_dashboards(service: Service) -> None:
+    """At start-up, compute the dashboards' default views for administrators into the report cache."""
+    from trailhouse.api.dashboards import DASHBOARDS
+    from trailhouse.api.params import parse_filters, report_params
+    from trailhouse.auth.grants import effective_access
+
+    try:
+        filters = parse_filters({"since": service.default_since()})
+    except Exception:
+        log.warning("dashboard warm-up skipped", exc_info=True)
+        return
+    runs = [(board.report, report_params(filters, {})) for board in DASHBOARDS]
+    service.warm(effective_access("(warm-up)", (), True, []), runs)

@@ -8,11 +8,13 @@ scope and rebuilt when a table's Delta version moves.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +28,8 @@ from trailhouse.query.engine import ACCOUNT_COLUMN, TABLES, Engine, Scope, view_
 from trailhouse.query.sandbox import CheckedStatement, NotGrantedError, check_statement
 
 AUDIT_RELATIONS = AUDIT_VIEWS | {ADMIN_AUDIT_TABLE}
+DEFAULT_DAYS = 7  # dashboards open on the lake's last week
+log = logging.getLogger("trailhouse.api")
 # Drill-down filters: query-string name -> SQL expression on cloudtrail (values are bound).
 DRILL_COLUMNS = {
     "eventName": "eventName",
@@ -295,6 +299,23 @@ class Service:
 
         result: dict[str, Any] = lake_status(self.lake).as_dict()
         return result
+
+    def default_since(self, days: int = DEFAULT_DAYS) -> str:
+        """The dashboards' default start: `days` days before the newest event (the lake's own
+        "last week", so an older lake does not open on empty pages); "" when the lake is empty."""
+        newest = self.status_cached().get("newest_event")
+        if not isinstance(newest, str) or not newest:
+            return ""
+        start = datetime.fromisoformat(newest) - timedelta(days=days - 1)
+        return start.date().isoformat()
+
+    def warm(self, access: Access, runs: list[tuple[str, Any]]) -> None:
+        """Compute reports into the cache ahead of the first page view (errors are left for that view)."""
+        for name, params in runs:
+            try:
+                self.run_report(access, name, params)
+            except Exception:  # the page view will report it properly
+                log.warning("warming report %s failed", name, exc_info=True)
 
     def status_cached(self, max_age: float = 10.0) -> dict[str, Any]:
         """`status()`, recomputed at most every `max_age` seconds (it reads the whole ledger)."""
