@@ -255,3 +255,40 @@ def test_api_dashboard_opens_on_the_lakes_last_week(client: Client, tokens: Toke
     all_time = client.get("/dashboards/general-operations?since=", headers=auth(tokens.admin)).text
     assert 'name="since" value=""' in all_time
     assert datetime.fromisoformat(newest) <= datetime.now(UTC)
+
+
+def test_api_admin_page_manages_grants_and_refuses_others(client: Client, tokens: Tokens, lake: Lake) -> None:
+    assert client.get("/admin", headers=auth(tokens.alice)).status_code == 403
+    refused = client.post(
+        "/admin/grants", data={"principal": "alice", "accounts": "all"}, headers=auth(tokens.alice)
+    )
+    assert refused.status_code == 403
+    made = client.post(
+        "/admin/grants",
+        data={"principal": "nobody", "accounts": ACCOUNT_B, "tables": "cloudtrail"},
+        headers=auth(tokens.admin),
+    )
+    assert made.status_code == 200 and "Granted (" in made.text
+    seen = client.post(
+        "/api/query",
+        json={"sql": "SELECT DISTINCT recipientAccountId FROM cloudtrail"},
+        headers=auth(tokens.nobody),
+    )
+    assert seen.json()["rows"] == [[ACCOUNT_B]]
+    created = client.post("/admin/tokens", data={"user": "nobody"}, headers=auth(tokens.admin))
+    secret = re.search(r"th_[A-Za-z0-9_\-]{43}", created.text)
+    assert secret is not None and client.get("/api/me", headers=auth(secret.group(0))).status_code == 200
+    rows = [r for r in read_audit(lake) if r["statement_type"] == "ADMIN"]
+    assert any(
+        r["statement"].startswith("GRANT cloudtrail ON ACCOUNTS") and r["user"] == "admin" for r in rows
+    )
+    assert secret.group(0) not in json.dumps(rows)
+
+
+def test_api_session_form_post_without_csrf_is_refused(client: Client, tokens: Tokens) -> None:
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    client.post("/login", data={"token": tokens.admin, "csrf": csrf.group(1), "next": "/"})
+    refused = client.post("/admin/grants", data={"principal": "alice", "accounts": "all"})
+    assert refused.status_code == 403 and "CSRF" in refused.text
