@@ -66,16 +66,26 @@ class DedupIndex:
         if rows.num_rows == 0:
             return []
         keys = _keys(rows)
-        days = rows.column("event_date").to_pylist()
-        mask = []
-        for key, day in zip(keys, days, strict=True):
-            if key is None:
-                mask.append(True)
-                continue
-            seen = self._day(day)
-            is_new = key not in seen
-            mask.append(is_new)
-            if is_new:
-                seen.add(key)
-                self._uncommitted.setdefault(day, set()).add(key)
+        dates = rows.column("event_date")
+        days = pc.unique(dates).to_pylist()
+        if len(days) == 1:
+            return self._new_on(days[0], keys)
+        mask = [True] * len(keys)
+        for day in days:
+            where = pc.is_null(dates) if day is None else pc.equal(dates, pa.scalar(day, pa.date32()))
+            positions = pc.indices_nonzero(where).to_pylist()
+            for position, is_new in zip(
+                positions, self._new_on(day, [keys[p] for p in positions]), strict=True
+            ):
+                mask[position] = is_new
+        return mask
+
+    def _new_on(self, day: date | None, keys: list[str | None]) -> list[bool]:
+        seen = self._day(day)
+        learn = seen.add
+        # first sighting: not seen before; add() returns None, so `not learn(k)` is True
+        mask = [k is None or (k not in seen and not learn(k)) for k in keys]
+        self._uncommitted.setdefault(day, set()).update(
+            k for k, new in zip(keys, mask, strict=True) if new and k
+        )
         return mask

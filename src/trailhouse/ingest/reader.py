@@ -268,18 +268,24 @@ def _rows(
     for index, record in enumerate(records):
         if not known.issuperset(record):
             rescue[index] = {k: v for k, v in record.items() if k not in known}
+    # One pass pulls every raw block out of every record (map and zip run in C).
+    blocks = [f.name for f in layout.typed if pa.types.is_nested(f.type)]
+    names = (*blocks, *layout.json_text)
+    raw_columns = dict(
+        zip(names, zip(*[tuple(map(r.get, names)) for r in records], strict=True), strict=True)
+    )
     fallback = typed is None
     if typed is None:
         typed = _typed_fallback(records, layout, rescue)
     else:
-        _rescue_unknown_nested(records, layout, rescue)
+        _rescue_unknown_nested(raw_columns, layout, rescue)
     columns: dict[str, pa.Array | pa.ChunkedArray] = {}
     event_time = _event_times(typed.column("eventTime"), rescue)
     columns["event_date"] = pc.cast(event_time, pa.date32())
     for name in layout.typed.names:
         columns[name] = event_time if name == "eventTime" else typed.column(name)
     for name in layout.json_text:
-        columns[name] = _json_text([record.get(name) for record in records])
+        columns[name] = _json_text(raw_columns.get(name, ()), len(records))
     columns["_rescued_data"] = _rescue_column(rescue, len(records))
     columns["source_object"] = sources
     schema = table_schema(layout)
@@ -287,30 +293,26 @@ def _rows(
 
 
 def _rescue_unknown_nested(
-    records: Records, layout: RecordLayout, rescue: dict[int, dict[str, msgspec.Raw]]
+    raw_columns: dict[str, tuple[msgspec.Raw | None, ...]],
+    layout: RecordLayout,
+    rescue: dict[int, dict[str, msgspec.Raw]],
 ) -> None:
-    """Keep struct blocks verbatim where they hold keys the typed column does not (pyarrow drops them).
-
-    Blocks repeat (one identity makes many calls), so each distinct block is checked once.
-    """
+    """Keep struct blocks verbatim where they hold keys the typed column does not (pyarrow drops them)."""
     for column in layout.typed:
-        if not (pa.types.is_struct(column.type) or pa.types.is_list(column.type)):
+        raws = raw_columns.get(column.name)
+        if not raws:
             continue
-        blocks = [
-            None if raw is None else bytes(raw) for raw in (record.get(column.name) for record in records)
-        ]
-        distinct = {block for block in blocks if block is not None}
-        if not distinct:
+        present = [raw for raw in raws if raw is not None]
+        if not present:
             continue
         try:
-            list_decoder(column).decode(b"[" + b",".join(distinct) + b"]")
+            list_decoder(column).decode(b"[" + b",".join(present) + b"]")
             continue
         except msgspec.ValidationError:
             pass
-        misfits = {block for block in distinct if not fits(column, block, strict=True)}
-        for index, block in enumerate(blocks):
-            if block in misfits:
-                rescue.setdefault(index, {})[column.name] = msgspec.Raw(block)
+        for index, raw in enumerate(raws):
+            if raw is not None and not fits(column, raw, strict=True):
+                rescue.setdefault(index, {})[column.name] = raw
 
 
 def _typed_fallback(
@@ -368,10 +370,11 @@ def _lenient_time(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def _json_text(raws: list[msgspec.Raw | None]) -> pa.Array:
+def _json_text(raws: tuple[msgspec.Raw | None, ...], count: int) -> pa.Array:
     """Raw JSON values as text; a JSON null counts as absent."""
-    values = [None if raw is None else bytes(raw) for raw in raws]
-    binary = pa.array(values, pa.binary())
+    if not raws:
+        return pa.nulls(count, pa.string())
+    binary = pa.array([None if raw is None else bytes(raw) for raw in raws], pa.binary())
     is_null = pc.equal(binary, pa.scalar(b"null", pa.binary()))
     return pc.if_else(is_null, pa.scalar(None, pa.binary()), binary).cast(pa.string())
 
