@@ -79,3 +79,16 @@ def test_cli_demo_sign_in_hint_has_a_working_token(tmp_path: Path) -> None:
     assert user.name == "admin" and user.is_admin
     again = re.search(r"th_[A-Za-z0-9_\-]{43}", demo_sign_in(lake))
     assert again is not None and again.group(0) != secret.group(0)
+
+
+def test_cli_user_set_groups_gives_group_grants(tmp_path: Path) -> None:
+    lake = str(tmp_path / "lake")
+    run("user", "add", "carol", "--lake", lake)
+    run("grant", "group:ops", "--accounts", "111111111111", "--lake", lake)
+    code, out, _ = run("user", "set", "carol", "--group", "ops", "--lake", lake)
+    assert code == 0 and out == "Updated 'carol': groups=ops.\n"
+    store = AuthStore(Lake(lake))
+    carol = store.user("carol")
+    assert carol is not None and store.access(carol).accounts == frozenset({"111111111111"})
+    code, _, _ = run("user", "set", "carol", "--disable", "--lake", lake)
+    assert code == 0 and AuthStore(Lake(lake)).user("carol") is None

@@ -225,6 +225,8 @@ class AuthStore:
         by: str = "cli",
     ) -> None:
         current = self._require_user(name)
+        for group in groups or ():
+            check_principal(group)
         self._append(
             USERS,
             {

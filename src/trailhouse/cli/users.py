@@ -74,6 +74,33 @@ def user_add(name: str, is_admin: bool, groups: tuple[str, ...], lake: str) -> N
     _print_token(created, lake)
 
 
+@user.command("set")
+@click.argument("name")
+@click.option("--admin/--no-admin", "is_admin", default=None, help="Make or unmake an administrator.")
+@click.option("--group", "groups", multiple=True, help="The user's groups, replacing the current ones.")
+@click.option("--no-groups", is_flag=True, help="Remove the user from every group.")
+@click.option("--disable", is_flag=True, help="Disable the user (its tokens and sessions stop working).")
+@lake_option
+def user_set(
+    name: str, is_admin: bool | None, groups: tuple[str, ...], no_groups: bool, disable: bool, lake: str
+) -> None:
+    """Change user NAME: administrator or not, groups, or disable it."""
+    store = _store(lake)
+    new_groups = () if no_groups else (groups or None)
+    try:
+        store.set_user(name, is_admin=is_admin, groups=new_groups, disabled=disable)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    changes = [
+        f"admin={is_admin}" if is_admin is not None else "",
+        f"groups={','.join(new_groups)}" if new_groups is not None else "",
+        "disabled" if disable else "",
+    ]
+    summary = " ".join(c for c in changes if c) or "nothing"
+    _audit(store, f"SET USER {name} {summary}", name)
+    click.echo(f"Updated '{name}': {summary}.")
+
+
 @user.command("list")
 @lake_option
 def user_list(lake: str) -> None:
