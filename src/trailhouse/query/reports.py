@@ -19,7 +19,10 @@ text substitutions are structural and come from this module:
   `awsRegion`) of the parameters given, or TRUE; `{period}` is its time part, `{scope}` the rest
   (a report that needs history before `since`, e.g. "new location for this user", uses them apart).
 - `{geoip}`: a table `(ip, label, country, city, asn, org)` of the addresses returned by the
-  report's `_geoip_ips` section (a section whose name starts with `_` is internal, not returned).
+  report's `_geoip_ips` section.
+- `{name}`: the result of the report's internal section `_name`, for the sections after it. A
+  section whose name starts with `_` is not returned; reports use one to scan the events once and
+  answer several sections from a small aggregate.
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ _PARAM = re.compile(r"^--\s*param:\s*(\w+)(?::(int))?\s*=\s*(\S*)\s*(?:\{([^}]*)
 _SECTION = re.compile(r"^--\s*section:\s*(\w+)\s*$")
 _DESCRIPTION = re.compile(r"^--\s*description:\s*(.+)$")
 _BOUND = re.compile(r"\$(\w+)")
-_GEOIP_COUNTER = iter(range(1 << 62))
-_GEOIP_LOCK = threading.Lock()
+_COUNTER = iter(range(1 << 62))
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -259,11 +262,11 @@ def _last_day(until: datetime) -> date:
     return day if until.time() != datetime.min.time() else day - timedelta(days=1)
 
 
-def _render(sql: str, period: str, scope: str, geoip_table: str | None) -> str:
+def _render(sql: str, period: str, scope: str, tables: Mapping[str, str]) -> str:
     filters = f"({period}) AND ({scope})"
     text = sql.replace("{filters}", filters).replace("{period}", period).replace("{scope}", scope)
-    if geoip_table is not None:
-        text = text.replace("{geoip}", geoip_table)
+    for token, table in tables.items():
+        text = text.replace("{" + token + "}", table)
     return text
 
 
@@ -272,10 +275,10 @@ def run_report(engine: Engine, name: str, params: ReportParams) -> ReportResult:
     spec = get_report(name)
     values, period, scope = _bindings(spec, params)
     results: dict[str, pa.Table] = {}
-    geoip_table: str | None = None
+    tables: dict[str, str] = {}  # token -> registered intermediate table
     try:
         for section in spec.queries:
-            sql = _render(section.sql, period, scope, geoip_table)
+            sql = _render(section.sql, period, scope, tables)
             bound = {key: values[key] for key in dict.fromkeys(_BOUND.findall(sql)) if key in values}
             missing = set(_BOUND.findall(sql)) - set(bound)
             if missing:
@@ -283,19 +286,29 @@ def run_report(engine: Engine, name: str, params: ReportParams) -> ReportResult:
                 raise UsageError(f"Report '{name}' section '{section.name}' uses unknown ${unknown}")
             table = engine.query(sql, bound)
             if section.name == "_geoip_ips":
-                geoip_table = _register_geoip(engine, table.column(0).to_pylist())
-            elif not section.name.startswith("_"):
+                tables["geoip"] = _register(engine, _geoip_table(table.column(0).to_pylist()))
+            elif section.name.startswith("_"):
+                tables[section.name[1:]] = _register(engine, table)
+            else:
                 results[section.name] = table
     finally:
-        if geoip_table is not None:
-            engine.connection.unregister(geoip_table)
+        for registered in tables.values():
+            engine.connection.unregister(registered)
     return ReportResult(name=spec.name, params=params, sections=results)
 
 
-def _register_geoip(engine: Engine, addresses: list[str | None]) -> str:
-    """Register a lookup table of `addresses` in the engine's connection; returns its name."""
+def _register(engine: Engine, table: pa.Table) -> str:
+    """Register an Arrow table in the engine's connection under a fresh name; returns the name."""
+    with _LOCK:
+        name = f"__report_{next(_COUNTER)}"
+    engine.connection.register(name, table)
+    return name
+
+
+def _geoip_table(addresses: list[str | None]) -> pa.Table:
+    """The lookup table `(ip, label, country, city, asn, org)` of `addresses`."""
     rows = [geoip.lookup(address) for address in dict.fromkeys(a for a in addresses if a)]
-    table = pa.table(
+    return pa.table(
         {
             "ip": pa.array([r.ip for r in rows], pa.string()),
             "label": pa.array([r.label for r in rows], pa.string()),
@@ -305,7 +318,3 @@ def _register_geoip(engine: Engine, addresses: list[str | None]) -> str:
             "org": pa.array([r.org for r in rows], pa.string()),
         }
     )
-    with _GEOIP_LOCK:
-        name = f"__geoip_{next(_GEOIP_COUNTER)}"
-    engine.connection.register(name, table)
-    return name

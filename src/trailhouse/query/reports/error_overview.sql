@@ -4,60 +4,60 @@
 --
 -- An error is an event with an errorCode. error_rate = errors / events.
 
--- section: over_time
-SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period,
-       count(*) AS events,
-       count(errorCode) AS errors,
-       round(count(errorCode) / count(*), 6) AS error_rate
+-- section: _counts
+SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period, event_date,
+       replace(eventSource, '.amazonaws.com', '') AS service, eventName,
+       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
+       errorCode, count(*) AS events, min(eventTime) AS first_seen, max(eventTime) AS last_seen
 FROM cloudtrail
 WHERE {filters}
+GROUP BY ALL;
+
+-- section: over_time
+SELECT period, sum(events)::BIGINT AS events,
+       coalesce(sum(events) FILTER (WHERE errorCode IS NOT NULL), 0)::BIGINT AS errors,
+       round(coalesce(sum(events) FILTER (WHERE errorCode IS NOT NULL), 0) / sum(events), 6) AS error_rate
+FROM {counts}
 GROUP BY period
 ORDER BY period;
 
 -- section: top_error_codes
-SELECT errorCode, count(*) AS errors,
-       count(DISTINCT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                               userIdentity.principalId, userIdentity.type)) AS principals,
-       count(DISTINCT eventSource) AS services
-FROM cloudtrail
-WHERE {filters} AND errorCode IS NOT NULL
+SELECT errorCode, sum(events)::BIGINT AS errors, count(DISTINCT principal) AS principals,
+       count(DISTINCT service) AS services
+FROM {counts}
+WHERE errorCode IS NOT NULL
 GROUP BY errorCode
 ORDER BY errors DESC, errorCode
 LIMIT $limit;
 
 -- section: by_principal
-SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       errorCode, count(*) AS errors
-FROM cloudtrail
-WHERE {filters} AND errorCode IS NOT NULL
+SELECT principal, errorCode, sum(events)::BIGINT AS errors
+FROM {counts}
+WHERE errorCode IS NOT NULL
 GROUP BY principal, errorCode
 ORDER BY errors DESC, principal, errorCode
 LIMIT $limit;
 
 -- section: by_service
-SELECT replace(eventSource, '.amazonaws.com', '') AS service,
-       count(*) AS events,
-       count(errorCode) AS errors,
-       round(count(errorCode) / count(*), 6) AS error_rate,
+SELECT service, sum(events)::BIGINT AS events,
+       coalesce(sum(events) FILTER (WHERE errorCode IS NOT NULL), 0)::BIGINT AS errors,
+       round(coalesce(sum(events) FILTER (WHERE errorCode IS NOT NULL), 0) / sum(events), 6) AS error_rate,
        count(DISTINCT errorCode) AS error_codes
-FROM cloudtrail
-WHERE {filters}
+FROM {counts}
 GROUP BY service
 HAVING count(errorCode) > 0
 ORDER BY errors DESC, service
 LIMIT $limit;
 
 -- section: recurring
-SELECT errorCode, replace(eventSource, '.amazonaws.com', '') AS service, eventName,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       count(*) AS errors,
+SELECT errorCode, service, eventName, principal,
+       sum(events)::BIGINT AS errors,
        count(DISTINCT event_date) AS days,
-       min(eventTime) AS first_seen,
-       max(eventTime) AS last_seen
-FROM cloudtrail
-WHERE {filters} AND errorCode IS NOT NULL
+       min(first_seen) AS first_seen,
+       max(last_seen) AS last_seen
+FROM {counts}
+WHERE errorCode IS NOT NULL
 GROUP BY errorCode, service, eventName, principal
 HAVING count(DISTINCT event_date) >= $min_days
 ORDER BY days DESC, errors DESC, errorCode, service, eventName, principal

@@ -4,59 +4,57 @@
 -- principal: the caller's ARN, else the AWS service that called (invokedBy), else its user name,
 -- principal id or identity type. service: eventSource without ".amazonaws.com".
 
--- section: over_time
-SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period,
-       count(*) AS events,
-       count(errorCode) AS errors,
-       count(DISTINCT recipientAccountId) AS accounts
+-- section: _counts
+SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period, recipientAccountId, awsRegion,
+       replace(eventSource, '.amazonaws.com', '') AS service, eventName,
+       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
+       userIdentity.type AS principal_type,
+       count(*) AS events, count(errorCode) AS errors
 FROM cloudtrail
 WHERE {filters}
+GROUP BY ALL;
+
+-- section: over_time
+SELECT period, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
+       count(DISTINCT recipientAccountId) AS accounts
+FROM {counts}
 GROUP BY period
 ORDER BY period;
 
 -- section: by_service
-SELECT replace(eventSource, '.amazonaws.com', '') AS service,
-       count(*) AS events,
-       count(errorCode) AS errors,
+SELECT service, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
        count(DISTINCT eventName) AS actions
-FROM cloudtrail
-WHERE {filters}
+FROM {counts}
 GROUP BY service
 ORDER BY events DESC, service
 LIMIT $limit;
 
 -- section: by_region
-SELECT awsRegion, count(*) AS events, count(errorCode) AS errors
-FROM cloudtrail
-WHERE {filters}
+SELECT awsRegion, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
+FROM {counts}
 GROUP BY awsRegion
 ORDER BY events DESC, awsRegion
 LIMIT $limit;
 
 -- section: by_account
-SELECT recipientAccountId, count(*) AS events, count(errorCode) AS errors
-FROM cloudtrail
-WHERE {filters}
+SELECT recipientAccountId, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
+FROM {counts}
 GROUP BY recipientAccountId
 ORDER BY events DESC, recipientAccountId
 LIMIT $limit;
 
 -- section: by_principal
-SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       any_value(userIdentity.type) AS principal_type,
-       count(*) AS events,
-       count(errorCode) AS errors
-FROM cloudtrail
-WHERE {filters}
+SELECT principal, any_value(principal_type) AS principal_type,
+       sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
+FROM {counts}
 GROUP BY principal
 ORDER BY events DESC, principal
 LIMIT $limit;
 
 -- section: top_events
-SELECT replace(eventSource, '.amazonaws.com', '') AS service, eventName, count(*) AS events
-FROM cloudtrail
-WHERE {filters}
+SELECT service, eventName, sum(events)::BIGINT AS events
+FROM {counts}
 GROUP BY service, eventName
 ORDER BY events DESC, service, eventName
 LIMIT $limit;

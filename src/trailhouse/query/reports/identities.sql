@@ -4,30 +4,34 @@
 -- principal: the caller's ARN, else the AWS service (invokedBy), else the user name, principal id
 -- or identity type. The identities view answers the same over the whole lake.
 
--- section: principals
+-- section: _ids
 SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
-       any_value(userIdentity.type) AS principal_type,
-       min(eventTime) AS first_seen,
-       max(eventTime) AS last_seen,
-       count(*) AS events,
-       count(errorCode) AS errors,
-       list_sort(list(DISTINCT recipientAccountId)) AS accounts,
-       count(DISTINCT eventSource) AS services,
-       list_sort(list(DISTINCT replace(eventSource, '.amazonaws.com', ''))) AS service_names
+       userIdentity.type AS principal_type,
+       min(eventTime) AS first_seen, max(eventTime) AS last_seen,
+       count(*) AS events, count(errorCode) AS errors,
+       list(DISTINCT recipientAccountId) AS accounts,
+       list(DISTINCT replace(eventSource, '.amazonaws.com', '')) AS service_names
 FROM cloudtrail
 WHERE {filters} AND ($type IS NULL OR userIdentity.type = $type)
+GROUP BY ALL;
+
+-- section: principals
+SELECT principal, any_value(principal_type) AS principal_type,
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+       sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
+       list_sort(list_distinct(flatten(list(accounts)))) AS accounts,
+       len(list_distinct(flatten(list(service_names)))) AS services,
+       list_sort(list_distinct(flatten(list(service_names)))) AS service_names
+FROM {ids}
 GROUP BY principal
 ORDER BY events DESC, principal
 LIMIT $limit;
 
 -- section: by_type
-SELECT userIdentity.type AS principal_type,
-       count(DISTINCT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                               userIdentity.principalId, userIdentity.type)) AS principals,
-       count(*) AS events, count(errorCode) AS errors
-FROM cloudtrail
-WHERE {filters} AND ($type IS NULL OR userIdentity.type = $type)
+SELECT principal_type, count(DISTINCT principal) AS principals,
+       sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
+FROM {ids}
 GROUP BY principal_type
 ORDER BY events DESC, principal_type
 LIMIT $limit;
