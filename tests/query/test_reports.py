@@ -418,3 +418,15 @@ def test_insights_baseline_versus_insight_and_attributions(tmp_path: Path) -> No
 def test_insights_outside_the_period_are_left_out(tmp_path: Path) -> None:
     since = datetime(2026, 11, 5, tzinfo=UTC)
     assert run(tmp_path, [_insight("Start")], "insights", since=since)["insights"] == []
+
+
+def test_reports_see_only_the_accounts_a_scoped_engine_grants(tmp_path: Path) -> None:
+    from trailhouse.query.engine import Scope
+
+    lake = build_lake(
+        tmp_path / "lake", [record(), record(recipientAccountId=OTHER), login(recipientAccountId=OTHER)]
+    )
+    engine = Engine(lake, Scope(accounts=frozenset({ACCOUNT}), sandboxed=True))
+    by_account = run_report(engine, "general-operations", ReportParams())["by_account"].to_pylist()
+    assert [(r["recipientAccountId"], r["events"]) for r in by_account] == [(ACCOUNT, 1)]
+    assert run_report(engine, "console-logins", ReportParams())["logins"].num_rows == 0
