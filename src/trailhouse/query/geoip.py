@@ -127,8 +127,12 @@ def _read_asn_ranges(path: Path) -> _AsnRanges:
             asns.append(int(row[2]))
             orgs.append(row[3] if len(row) > 3 else "")
     order = sorted(range(len(starts)), key=starts.__getitem__)
-    pick = [starts, ends, asns, orgs]
-    return _AsnRanges(*([column[i] for i in order] for column in pick))  # type: ignore[arg-type]
+    return _AsnRanges(
+        starts=[starts[i] for i in order],
+        ends=[ends[i] for i in order],
+        asns=[asns[i] for i in order],
+        orgs=[orgs[i] for i in order],
+    )
 
 
 def classify(address: str | None) -> tuple[str, ipaddress.IPv4Address | ipaddress.IPv6Address | None]:
