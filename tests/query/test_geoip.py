@@ -67,3 +67,13 @@ def test_geoip_missing_database_geolocates_nothing(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("TRAILHOUSE_GEOIP_DB", str(tmp_path / "absent"))
     info = geoip.lookup("185.220.101.23")
     assert (info.label, info.country) == ("public", None)
+
+
+@pytest.mark.skipif(
+    not list(geoip.DEFAULT_FOLDER.glob("*.mmdb")), reason="default GeoIP database not installed"
+)
+def test_geoip_default_database_locates_the_sample_incident_address() -> None:
+    databases = geoip.open_databases(str(geoip.DEFAULT_FOLDER))
+    info = geoip.lookup("185.220.101.23", databases)
+    assert (info.country, info.asn) == ("DE", 60729)
+    assert geoip.lookup("2a03:2880:f12f:83:face:b00c::25de", databases).country == "IE"
