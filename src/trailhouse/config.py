@@ -26,7 +26,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         "TRAILHOUSE_WORKERS",
         "0",
-        "Parser processes for ingest; 0 means one per core.",
+        "Parser processes for ingest; 0 means one per core but one (the main process dedups and "
+        "writes beside them); 1 parses in the main process (least memory).",
     ),
     Setting(
         "batch_mb",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
+from deltalake.transaction import AddAction
 
 from trailhouse.errors import LakeNotFoundError
+from trailhouse.lake_files import TableStream, now_millis
 
 COMMIT_KEY = "trailhouse"
 _WRITER = WriterProperties(compression="ZSTD", compression_level=3)
@@ -57,6 +60,14 @@ def storage_options(root: str) -> dict[str, str]:
     # atomic without a lock table (delta-rs' "etag" conditional put; AWS S3 supports it).
     options.setdefault("conditional_put", "etag")
     return options
+
+
+_TAG_LOOK_BACK = 50  # commits searched for our own, when others write at the same time
+
+
+def _properties(metadata: Mapping[str, Any] | None, tag: str) -> CommitProperties:
+    body = {**(metadata or {}), "commit": tag}
+    return CommitProperties(custom_metadata={COMMIT_KEY: json.dumps(body, separators=(",", ":"))})
 
 
 class Lake:
@@ -118,9 +129,8 @@ class Lake:
         target_file_mb: int = 128,
     ) -> int:
         """Append rows in one commit carrying `metadata`; returns the new table version."""
-        properties = CommitProperties(
-            custom_metadata={COMMIT_KEY: json.dumps(metadata or {}, separators=(",", ":"))}
-        )
+        tag = uuid.uuid4().hex
+        properties = _properties(metadata, tag)
         write_deltalake(
             self.uri(table),
             data,
@@ -131,9 +141,50 @@ class Lake:
             target_file_size=target_file_mb * 1024 * 1024,
             writer_properties=_WRITER,
         )
-        version = self.version(table)
-        assert version is not None
-        return version
+        return self._version_of(table, tag)
+
+    def stream(self, table: str, schema: pa.Schema, *, partition_by: str | None = None) -> TableStream:
+        """Rows streamed into new files of `table`; nothing is visible until `commit_files`."""
+        return TableStream(self.uri(table), schema, partition_by)
+
+    def commit_files(
+        self,
+        table: str,
+        stream: TableStream,
+        *,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Add the stream's files to `table` in one commit carrying `metadata`; the new version."""
+        files = stream.close()
+        partition_by = [stream.partition_by] if stream.partition_by else None
+        dt = self._open(table)
+        if dt is None:
+            dt = DeltaTable.create(
+                self.uri(table),
+                stream.schema,
+                mode="ignore",  # a concurrent writer may create it first
+                partition_by=partition_by,
+                storage_options=self.options or None,
+            )
+        actions = [AddAction(f.path, f.size, f.partition, now_millis(), True, f.stats_json()) for f in files]
+        tag = uuid.uuid4().hex
+        dt.create_write_transaction(
+            actions,
+            mode="append",
+            schema=stream.schema,
+            partition_by=partition_by,
+            commit_properties=_properties(metadata, tag),
+        )
+        return self._version_of(table, tag)
+
+    def _version_of(self, table: str, tag: str) -> int:
+        """The version of the commit carrying `tag`: exact even when other writers commit too."""
+        dt = self._open(table)
+        assert dt is not None
+        for entry in dt.history(limit=_TAG_LOOK_BACK):
+            if json.loads(entry.get(COMMIT_KEY) or "{}").get("commit") == tag:
+                return int(entry["version"])
+        return dt.version()
 
     def commits(self, table: str, *, after_version: int = -1) -> list[tuple[int, dict[str, Any]]]:
         """(version, trailhouse metadata) of each commit after `after_version`, oldest first."""

@@ -39,7 +39,7 @@ _GROUP_OBJECTS = 400
 
 @dataclass(frozen=True)
 class IngestOptions:
-    workers: int = 0  # parser processes; 0 = one per core, 1 = parse in this process
+    workers: int = 0  # parser processes; 0 = one per core but one, 1 = parse in this process
     batch_mb: int = 256  # uncompressed JSON gathered per commit
     accounts: frozenset[str] = frozenset()  # allow-list; empty = all
     regions: frozenset[str] = frozenset()
@@ -101,7 +101,7 @@ class _Run:
         self.ledger.repair()
         self.done = self.ledger.done()
         self.dedup = {t: DedupIndex(lake, t) for t in (EVENTS.table, INSIGHTS.table)}
-        self.batch = Batch()
+        self.batch = Batch(lake)
         self.counts = dict.fromkeys(
             ("seen", "already", "ingested", "skipped", "quarantined", "records", "rows", "dups", "badrec"), 0
         )
@@ -204,7 +204,7 @@ class _Run:
 
     # -- commits ---------------------------------------------------------------------------
     def commit(self, sources: Sequence[Source]) -> None:
-        batch, self.batch = self.batch, Batch()
+        batch, self.batch = self.batch, Batch(self.lake)
         if not len(batch):
             return
         recorded: list[LedgerRow] = list(batch.ledger.get("", []))
@@ -215,13 +215,9 @@ class _Run:
             )
             recorded += [_versioned(r, "quarantine", version) for r in rows]
             self.commits += 1
-        for table, parts in batch.rows.items():
+        for table, stream in batch.streams.items():
             rows = batch.ledger[table]
-            data = pa.concat_tables(parts)
-            # No sort here: batches arrive in delivery-time order, which already keeps files'
-            # eventTime ranges narrow; `maintain compact` Z-orders by account and time later.
-            partition = ["event_date"] if table in self.dedup else None
-            version = self.lake.append(table, data, partition_by=partition, metadata=rows_metadata(rows))
+            version = self.lake.commit_files(table, stream, metadata=rows_metadata(rows))
             recorded += [_versioned(r, table, version) for r in rows]
             self.commits += 1
         self.ledger.record(recorded)
@@ -269,7 +265,8 @@ def _versioned(row: LedgerRow, table: str, version: int) -> LedgerRow:
 
 
 def _worker_count(requested: int) -> int:
-    return requested if requested > 0 else max(1, os.cpu_count() or 1)
+    """0 means one parser per core but one: this process dedups and writes beside them."""
+    return requested if requested > 0 else max(1, (os.cpu_count() or 1) - 1)
 
 
 def ingest(
@@ -283,9 +280,10 @@ def ingest(
     started = time.monotonic()
     run = _Run(lake, options, progress or NullProgress())
     workers = _worker_count(options.workers)
-    pool = (
-        ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1 else None
-    )
+    # workers=1 asked explicitly parses here (least memory); by default parsing is never here
+    in_process = options.workers == 1
+    context = multiprocessing.get_context("spawn")
+    pool = None if in_process else ProcessPoolExecutor(workers, mp_context=context)
     try:
         for source in sources:
             _drain(source, run, pool, workers, sources)

@@ -88,7 +88,7 @@ class _Decoded:
     records: list[msgspec.Raw]
 
 
-_UNIT_BYTES = 16 * _MIB  # records parsed together: bounds memory whatever the file size
+_UNIT_BYTES = 8 * _MIB  # records parsed together: bounds memory whatever the file size
 _Unit = list[tuple[int, int, msgspec.Raw]]  # (object index, record index in it, raw record)
 
 
