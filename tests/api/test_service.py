@@ -160,3 +160,16 @@ def test_service_engines_are_locked_down(service: Service) -> None:
     with service.pool.engine(scope_for(ADMIN)) as engine:
         values = [engine.query(f"SELECT current_setting('{n}')").column(0)[0].as_py() for n in names]
     assert values == [False, False, False, True]
+
+
+def test_service_reports_have_a_time_limit(lake: Lake) -> None:
+    from trailhouse.api import service as module
+    from trailhouse.query.reports import ReportParams
+
+    quick = Service(lake, timeout=0.0001, row_limit=10)
+    assert module.REPORT_TIME_FACTOR * quick.timeout < 0.01
+    with pytest.raises(QueryError) as info:
+        for _ in range(20):  # a report on this tiny lake may finish before the timer fires
+            quick.reports = module.ResultCache()
+            quick.run_report(ADMIN, "console-logins", ReportParams())
+    assert "INTERRUPT" in str(info.value) or "Interrupted" in str(info.value)

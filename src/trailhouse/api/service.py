@@ -29,6 +29,7 @@ from trailhouse.query.sandbox import CheckedStatement, NotGrantedError, check_st
 
 AUDIT_RELATIONS = AUDIT_VIEWS | {ADMIN_AUDIT_TABLE}
 DEFAULT_DAYS = 7  # dashboards open on the lake's last week
+REPORT_TIME_FACTOR = 4  # a report (several queries) may take this many times query_timeout_seconds
 log = logging.getLogger("trailhouse.api")
 # Drill-down filters: query-string name -> SQL expression on cloudtrail (values are bound).
 DRILL_COLUMNS = {
@@ -236,7 +237,14 @@ class Service:
 
         def compute() -> Any:
             with self.pool.engine(scope) as engine:
-                return reports.run_report(engine, spec.name, params)
+                # Reports are trusted SQL but still bounded: REPORT_TIME_FACTOR x query_timeout_seconds.
+                timer = threading.Timer(self.timeout * REPORT_TIME_FACTOR, engine.connection.interrupt)
+                timer.daemon = True
+                timer.start()
+                try:
+                    return reports.run_report(engine, spec.name, params)
+                finally:
+                    timer.cancel()
 
         return self.reports.get_or_compute(key, compute)
 
