@@ -89,6 +89,11 @@ def _open_sources(
     "--regions", default=lambda: setting("regions"), help="Allow-list of regions (comma-separated)."
 )
 @click.option("--validate", is_flag=True, help="Validate digest chains and log-file hashes after ingesting.")
+@click.option(
+    "--public-keys",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="With --validate: CloudTrail public keys (ListPublicKeys JSON); cached in the lake.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def ingest_command(
     sources: tuple[str, ...],
@@ -102,6 +107,7 @@ def ingest_command(
     accounts: str,
     regions: str,
     validate: bool,
+    public_keys: Path | None,
     quiet: bool,
 ) -> None:
     """Ingest CloudTrail objects from SOURCES (folders, s3://bucket/prefix, sqs://queue) into the lake.
@@ -134,9 +140,9 @@ def ingest_command(
         for line in result.summary():
             click.echo(line)
     if validate:
-        from trailhouse.integrity.validate import validate_after_ingest
+        from trailhouse.integrity.validate import validate_lake
 
-        summary = validate_after_ingest(Lake(lake))
+        summary = validate_lake(Lake(lake), public_keys=public_keys, only_new=True)
         if not quiet:
             click.echo(str(summary))
 

@@ -21,7 +21,18 @@ from trailhouse.errors import QueryError
 from trailhouse.lake import Lake
 from trailhouse.query import geoip
 
-TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine")
+TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine", "validations")
+# The latest digest-validation outcome of each object (integrity/ appends to `validations`).
+_LATEST_VALIDATION = """(SELECT source_object, arg_max(status, validated_at) AS status,
+    arg_max(detail, validated_at) AS detail, max(validated_at) AS validated_at
+    FROM __raw_validations GROUP BY source_object)"""
+# Tables whose rows show the latest validation outcome when `validations` exists.
+_WITH_VALIDATION = {
+    "ledger": "SELECT t.* REPLACE (coalesce(v.status, t.validation) AS validation) FROM __raw_ledger t",
+    "cloudtrail_digests": """SELECT t.* REPLACE (coalesce(v.status, t.validation_status) AS validation_status,
+        coalesce(v.detail, t.validation_detail) AS validation_detail,
+        coalesce(v.validated_at, t.validated_at) AS validated_at) FROM __raw_cloudtrail_digests t""",
+}
 # Tables whose rows belong to one AWS account, and the column that says which.
 ACCOUNT_COLUMN = {
     "cloudtrail": "recipientAccountId",
@@ -84,15 +95,17 @@ class Engine:
 
     def _register_tables(self) -> list[str]:
         present = []
-        for table in TABLES:
-            dataset = self.lake.dataset(table)
-            if dataset is None:
+        datasets = {table: self.lake.dataset(table) for table in TABLES}
+        for table, dataset in datasets.items():
+            if dataset is not None:
+                self.connection.register(f"__raw_{table}", dataset)
+        for table, dataset in datasets.items():
+            if dataset is None or (self.scope.tables is not None and table not in self.scope.tables):
                 continue
-            if self.scope.tables is not None and table not in self.scope.tables:
-                continue
-            raw = f"__raw_{table}"
-            self.connection.register(raw, dataset)
-            self.connection.execute(f"CREATE VIEW {table} AS SELECT * FROM {raw}{self._filter(table)}")
+            select = f"SELECT * FROM __raw_{table}"
+            if table in _WITH_VALIDATION and datasets["validations"] is not None:
+                select = f"{_WITH_VALIDATION[table]} LEFT JOIN {_LATEST_VALIDATION} v USING (source_object)"
+            self.connection.execute(f"CREATE VIEW {table} AS {select}{self._filter(table)}")
             present.append(table)
         return present
 
