@@ -163,10 +163,12 @@ def main() -> None:
     rate = mib / seconds
     print(
         f"trailhouse ingest : {seconds:6.1f} s  {rate:6.1f} MiB/s ({rate / cores:.1f}/core)  "
-        f"{events / seconds:,.0f} events/s ({events / seconds / cores:,.0f}/core)  peak RSS {rss / 2**20:.0f} MiB"
+        f"{events / seconds:,.0f} events/s ({events / seconds / cores:,.0f}/core)  "
+        f"peak RSS {rss / 2**20:.0f} MiB"
     )
     print(
-        f"duckdb baseline   : {base_seconds:6.1f} s  {mib / base_seconds:6.1f} MiB/s  (read_json + unnest -> Parquet)"
+        f"duckdb baseline   : {base_seconds:6.1f} s  {mib / base_seconds:6.1f} MiB/s"
+        "  (read_json + unnest -> Parquet)"
     )
     print(f"ratio             : {base_seconds / seconds:.2f}x the baseline (target >= 1.5x; >= 100 MiB/s)")
     print(

@@ -100,6 +100,7 @@ def test_conformance_non_cloudtrail_inputs_are_not_half_read(corpus_lake: tuple[
     arrays = engine.query("SELECT count(*) FROM ledger WHERE reason LIKE 'a JSON array%'").to_pylist()
     assert next(iter(arrays[0].values())) > 0  # the stratus-red-team exports are arrays
     half_read = engine.query(
-        "SELECT l.uri FROM ledger l JOIN cloudtrail c ON c.source_object = l.source_object WHERE l.status <> 'ingested'"
+        "SELECT l.uri FROM ledger l JOIN cloudtrail c ON c.source_object = l.source_object"
+        " WHERE l.status <> 'ingested'"
     )
     assert half_read.num_rows == 0

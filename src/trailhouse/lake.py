@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
-from deltalake.transaction import AddAction
+from deltalake.transaction import AddAction, RemoveAction
 
 from trailhouse.errors import LakeNotFoundError
 from trailhouse.lake_files import TableStream, now_millis
@@ -166,7 +166,9 @@ class Lake:
                 partition_by=partition_by,
                 storage_options=self.options or None,
             )
-        actions = [AddAction(f.path, f.size, f.partition, now_millis(), True, f.stats_json()) for f in files]
+        actions: list[AddAction | RemoveAction] = [
+            AddAction(f.path, f.size, f.partition, now_millis(), True, f.stats_json()) for f in files
+        ]
         tag = uuid.uuid4().hex
         dt.create_write_transaction(
             actions,

@@ -76,7 +76,7 @@ def test_keys_agree_with_the_corpus_vectors() -> None:
     for case in vectors:
         info = classify_key(case["key"])
         # the corpus' "accepted by default" means: an event log object (digests/insights are routed elsewhere)
-        expected_events = (
-            case["accepted_by_default"] or (case["key"].endswith(".json") and "/CloudTrail/" in case["key"])
+        expected_events = case["accepted_by_default"] or (
+            case["key"].endswith(".json") and "/CloudTrail/" in case["key"]
         )
         assert (info.kind == "events") == expected_events, case["key"]

@@ -15,6 +15,7 @@ from trailhouse.query.engine import Engine
 from trailhouse.query.reports import ReportParams, run_report
 from trailhouse.sample import SampleSpec, write_sample
 from trailhouse.sample import incident as incident_facts
+from trailhouse.sources.local import LocalSource
 
 _TOP_EVENTS = """
 SELECT eventSource, eventName, count(*) AS events
@@ -72,7 +73,8 @@ def demo(folder: str, lake: str, events: int) -> None:
     )
     start = (
         engine.query(
-            "SELECT min(eventTime) AS t FROM cloudtrail WHERE eventName = 'ConsoleLogin' AND userIdentity.userName = $user",
+            "SELECT min(eventTime) AS t FROM cloudtrail"
+            " WHERE eventName = 'ConsoleLogin' AND userIdentity.userName = $user",
             {"user": incident_facts.USER},
         )
         .column("t")[0]
@@ -82,18 +84,20 @@ def demo(folder: str, lake: str, events: int) -> None:
         _show(engine.query(_INCIDENT, {"start": start, "user": incident_facts.USER}))
 
     _title("Try next")
-    for line in (
-        "trailhouse report list                                   # the ready-made reports",
-        f"trailhouse report security-group-changes --lake {lake}",
-        f'trailhouse query "SELECT eventName, count(*) FROM cloudtrail GROUP BY 1 ORDER BY 2 DESC" --lake {lake}',
-        f"trailhouse validate {folder} --public-keys {folder}/public-keys.json   # prove the logs are unaltered",
-        f"trailhouse user add admin --admin --lake {lake}          # prints a sign-in token, shown once",
-        f"trailhouse serve --lake {lake}                           # then open http://127.0.0.1:8080 and sign in",
+    for command, why in (
+        ("trailhouse report list", "the ready-made reports"),
+        (f"trailhouse report security-group-changes --lake {lake}", ""),
+        (f'trailhouse query "SELECT eventName, count(*) FROM cloudtrail GROUP BY 1" --lake {lake}', ""),
+        (
+            f"trailhouse validate {folder} --public-keys {folder}/public-keys.json",
+            "prove the logs are unaltered",
+        ),
+        (f"trailhouse user add admin --admin --lake {lake}", "prints a sign-in token, shown once"),
+        (f"trailhouse serve --lake {lake}", "then open http://127.0.0.1:8080 and sign in"),
     ):
+        line = f"{command:<58}  # {why}" if why else command
         click.echo(f"  {line}")
 
 
-def _local(root: Path) -> pipeline.Source:
-    from trailhouse.sources.local import LocalSource
-
+def _local(root: Path) -> LocalSource:
     return LocalSource(root)

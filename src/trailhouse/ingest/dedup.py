@@ -24,7 +24,8 @@ _KEY_COLUMNS = ("recipientAccountId", "eventID")
 def _keys(table: pa.Table) -> list[str | None]:
     account = pc.fill_null(table.column("recipientAccountId"), "")
     joined = pc.binary_join_element_wise(account, table.column("eventID"), "/")
-    return joined.to_pylist()
+    keys: list[str | None] = joined.to_pylist()
+    return keys
 
 
 class DedupIndex:

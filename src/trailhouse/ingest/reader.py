@@ -97,7 +97,8 @@ def decompress(data: bytes) -> bytes:
     if not data.startswith(_GZIP_MAGIC):
         return data
     try:
-        return igzip.decompress(data)
+        text: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
+        return text
     except (OSError, EOFError, ValueError) as error:
         raise ObjectReadError(f"not a readable gzip file: {error}") from None
 

@@ -90,7 +90,10 @@ def lake_status(lake: Lake) -> LakeStatus:
         last_ingest=last_ingest,
         newest_event=newest_event.isoformat() if newest_event else None,
         lag_seconds=lag,
-        **sums,
+        records=sums["records"],
+        rows_written=sums["rows_written"],
+        duplicates=sums["duplicates"],
+        records_quarantined=sums["records_quarantined"],
     )
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
 from trailhouse.errors import ObjectReadError
 from trailhouse.ingest.reader import ParsedGroup, ParsedObject, decompress, parse_objects
-from trailhouse.model.schema import EVENTS, INSIGHTS
+from trailhouse.model.schema import EVENTS, INSIGHTS, RecordLayout
 
 LAYOUT_BY_KIND = {"events": EVENTS, "insights": INSIGHTS}
 DIGESTS = "cloudtrail_digests"
@@ -23,7 +25,7 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
     return ParsedObject(records=1, uncompressed_bytes=len(text)), digest_table(text, source_object, None)
 
 
-def parse_group(items: list[tuple[str, str, bytes]]) -> ParsedGroup:
+def parse_group(items: Sequence[tuple[str, str, bytes]]) -> ParsedGroup:
     """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash."""
     logs = [i for i, (kind, _, _) in enumerate(items) if kind in LAYOUT_BY_KIND]
     work = [(LAYOUT_BY_KIND[items[i][0]], items[i][1], items[i][2]) for i in logs]
@@ -57,14 +59,14 @@ def parse_group(items: list[tuple[str, str, bytes]]) -> ParsedGroup:
     return ParsedGroup(tables, results, ranges)
 
 
-def _one_by_one(work: list[tuple[object, str, bytes]]) -> ParsedGroup:
+def _one_by_one(work: list[tuple[RecordLayout, str, bytes]]) -> ParsedGroup:
     """Parse objects singly, so one object's unexpected failure quarantines only that object."""
     tables: dict[str, list[pa.Table]] = {}
     results: list[ParsedObject | str] = []
     ranges: list[tuple[str, int, int]] = []
     for item in work:
         try:
-            single = parse_objects([item])  # type: ignore[list-item]
+            single = parse_objects([item])
         except Exception as error:  # quarantined with its reason
             results.append(_unexpected(error))
             ranges.append(("", 0, 0))

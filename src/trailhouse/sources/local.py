@@ -30,9 +30,9 @@ class LocalSource:
         by_day: dict[str, list[str]] = defaultdict(list)
         for folder in self._folders(str(self.root)):
             relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
-            day = _DAY_FOLDER.search(relative)
-            if day:
-                by_day["-".join(day.groups())].append(folder)
+            found = _DAY_FOLDER.search(relative)
+            if found:
+                by_day["-".join(found.groups())].append(folder)
             else:
                 yield from self._files(folder)
         for day in sorted(by_day):
