@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -24,7 +23,7 @@ def test_lake_s3_append_and_read(s3_bucket: str) -> None:
     lake.append("ledger", pa.table({"x": [4]}), metadata={"objects": ["b"]})
     table = lake.read("ledger")
     assert table is not None and sorted(table.column("x").to_pylist()) == [1, 2, 3, 4]
-    assert [meta for _, meta in lake.commits("ledger")] == [{"objects": ["a"]}, {"objects": ["b"]}]
+    assert [meta["objects"] for _, meta in lake.commits("ledger")] == [["a"], ["b"]]
 
 
 def test_lake_s3_endpoint_honours_conditional_put(s3_bucket: str) -> None:
@@ -80,5 +79,5 @@ def test_lake_s3_concurrent_appends_from_processes(s3_bucket: str) -> None:
     rows = sorted(zip(table.column("worker").to_pylist(), table.column("i").to_pylist(), strict=True))
     assert rows == sorted([(-1, -1)] + [(w, i) for w in range(workers) for i in range(each)])
     assert lake.version("ledger") == workers * each
-    metas = [json.dumps(meta, sort_keys=True) for _, meta in lake.commits("ledger")]
-    assert len(metas) == len(set(metas)) == workers * each + 1
+    metas = sorted((meta["w"], meta["i"]) for _, meta in lake.commits("ledger") if "w" in meta)
+    assert metas == sorted((w, i) for w in range(workers) for i in range(each))

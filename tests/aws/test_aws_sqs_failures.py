@@ -122,6 +122,7 @@ def test_sqs_failed_poll_backs_off_with_a_cap(s3_bucket: str, caplog: pytest.Log
     source.stop.wait = lambda timeout=None: source.stop.is_set()  # type: ignore[method-assign]
     with caplog.at_level(logging.INFO, logger="trailhouse.sources"):
         assert list(source.objects()) == []
+        source._receiver.join(timeout=10)
     waits = [r.getMessage().split(" (")[0] for r in caplog.records if "failed to poll" in r.getMessage()]
     assert waits == [
         "failed to poll SQS queue; waiting 1s before re-attempting",
@@ -129,6 +130,4 @@ def test_sqs_failed_poll_backs_off_with_a_cap(s3_bucket: str, caplog: pytest.Log
         "failed to poll SQS queue; waiting 2s before re-attempting",
         "failed to poll SQS queue; waiting 2s before re-attempting",
     ]
-    source.stop.set()
-    source._heartbeat.join(timeout=5)
-    source._downloads.close()
+    source.close()

@@ -28,6 +28,7 @@ def main() -> None:
         sqs.SqsSource.committed = die  # type: ignore[method-assign,assignment]
     elif mode == "kill-before-commit":
         Lake.append = die  # type: ignore[method-assign,assignment]
+        Lake.commit_files = die  # type: ignore[method-assign,assignment]
     options = {"visibility_timeout": visibility, "wait_seconds": 1, "flush_seconds": 2.0, "poll_seconds": 1.0}
     source = open_source(source_spec, follow=follow, options=options)
     try:

@@ -28,7 +28,10 @@ from trailhouse.sources.s3 import Downloads, StopOnSigterm, client, download, er
 log = logging.getLogger("trailhouse.sources")
 
 _REGION_IN_HOST = re.compile(r"(?:^|\.)(?:sqs\.)?([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:queue\.)?amazonaws")
-QUARANTINE_PREFIX = "_sqs/"  # keys of pseudo-objects standing for poison messages
+QUARANTINE_PREFIX = "_sqs/"
+_READY_TARGET = (
+    30  # refs received ahead of the pipeline  # keys of pseudo-objects standing for poison messages
+)
 
 
 @dataclass
@@ -111,23 +114,34 @@ class SqsSource:
         self._downloads = Downloads(self._read_now, workers=download_workers, budget_mb=read_ahead_mb)
         self._failures = 0
         self._sigterm = StopOnSigterm(self.stop) if follow else None
+        self._ready_changed = threading.Condition(self._lock)
+        self._drained = False  # without --follow: an empty long poll found nothing more
+        self._last_began = 0.0  # monotonic start of the last completed receive
+        self._failure: SourceError | None = None
+        self._receiver = threading.Thread(target=self._receive_forever, name="trailhouse-sqs-receive")
+        self._receiver.daemon = True
         self._heartbeat = threading.Thread(target=self._extend_forever, name="trailhouse-sqs-heartbeat")
         self._heartbeat.daemon = True
         self._heartbeat.start()
 
     # -- the Source protocol -----------------------------------------------------------------
     def objects(self) -> Iterator[ObjectRef]:
-        while not self.stop.is_set():
-            if self._buffer:
+        """Refs received by the receiver thread, which keeps a few receives ahead (so receiving
+        overlaps reading, parsing and committing)."""
+        if not self._receiver.is_alive() and not self.stop.is_set():
+            self._receiver.start()
+        while True:
+            with self._ready_changed:
+                while not self._buffer and not self.stop.is_set() and not self._drained:
+                    self._ready_changed.wait(0.5)
+                if self._failure is not None:
+                    raise self._failure
+                if not self._buffer:
+                    return  # stopping (SIGTERM), or drained without --follow
                 ref = self._buffer.popleft()
-                self._downloads.yielded(ref)
-                yield ref
-                continue
-            # Long polls return as soon as a message arrives; without --follow one empty long
-            # poll means the queue is drained (the pipeline commits what it holds when we return).
-            received = self._receive(self.wait_seconds if self.follow else 1)
-            if received == 0 and not self._buffer and not self.follow:
-                return
+                self._ready_changed.notify_all()
+            self._downloads.yielded(ref)
+            yield ref
 
     def read(self, ref: ObjectRef) -> bytes:
         return self._downloads.take(ref)
@@ -156,14 +170,21 @@ class SqsSource:
             return False
         if self.stop.is_set() or time.monotonic() - min(waiting) >= self.flush_seconds:
             return True
-        if not self._buffer:
-            self._receive(0)  # peek: does more work wait in the queue?
-        return not self._buffer
+        asked = time.monotonic()
+        with self._ready_changed:
+            # Wait (briefly) for a receive begun after now: it tells whether more work is queued.
+            while not self._buffer and self._last_began < asked and not self._drained:
+                if self.stop.is_set() or time.monotonic() - asked > 3:
+                    break
+                self._ready_changed.wait(0.05)
+            return not self._buffer
 
     def close(self) -> None:
         self.stop.set()
         if self._sigterm is not None:
             self._sigterm.restore()
+        if self._receiver.is_alive():
+            self._receiver.join(timeout=self.wait_seconds + 10)
         self._heartbeat.join(timeout=5)
         with self._lock:
             leftover = [(mid, m.receipt) for mid, m in self._messages.items() if not m.poison]
@@ -172,6 +193,35 @@ class SqsSource:
         self._downloads.close()
 
     # -- receiving -----------------------------------------------------------------------------
+    def _receive_forever(self) -> None:
+        """Keep about three receives of refs ready; long-poll only while holding nothing."""
+        try:
+            while not self.stop.is_set():
+                with self._ready_changed:
+                    while len(self._buffer) >= _READY_TARGET and not self.stop.is_set():
+                        self._ready_changed.wait(0.5)
+                with self._lock:
+                    holding = any(m.pending for m in self._messages.values())
+                # Holding objects (following): short polls, so an empty queue is seen at once and
+                # the pipeline commits; without --follow one empty long poll means drained.
+                wait = 1 if not self.follow else 0 if holding else self.wait_seconds
+                began = time.monotonic()
+                received = self._receive(wait)
+                with self._ready_changed:
+                    self._last_began = began
+                    if received == 0 and not self.follow:
+                        self._drained = True
+                    self._ready_changed.notify_all()
+                if self._drained:
+                    return
+                if received == 0 and holding:
+                    self.stop.wait(0.1)
+        except SourceError as error:
+            with self._ready_changed:
+                self._failure = error
+                self._drained = True
+                self._ready_changed.notify_all()
+
     def _receive(self, wait: int) -> int | None:
         """Receive up to 10 messages into the buffer; their count, or None after a failed poll."""
         try:
@@ -232,11 +282,12 @@ class SqsSource:
             for notice in parsed:
                 uri = f"s3://{notice.bucket}/{notice.key}"
                 refs[uri] = ObjectRef(uri, notice.key, notice.size, notice.etag.strip('"'), token=mid)
-            with self._lock:
-                self._messages[mid] = _Message(receipt, now, now, set(refs))
             for ref in refs.values():
                 self._downloads.prefetch(ref)
-                self._buffer.append(ref)
+            with self._ready_changed:
+                self._messages[mid] = _Message(receipt, now, now, set(refs))
+                self._buffer.extend(refs.values())
+                self._ready_changed.notify_all()
 
     def _quarantine(
         self, mid: str, receipt: str, receives: int, parsed: object, body: str, now: float
@@ -251,10 +302,11 @@ class SqsSource:
         key = f"{QUARANTINE_PREFIX}{self.queue_name}/{mid}.json"
         uri = f"sqs://{self.queue_name}/{mid}"
         log.warning("Quarantined SQS message %s after %d receives", mid, receives)
-        with self._lock:
+        with self._ready_changed:
             self._messages[mid] = _Message(receipt, now, now, {uri}, poison=True)
             self._poison_reasons[uri] = reason
-        self._buffer.append(ObjectRef(uri, key, len(body), token=mid))
+            self._buffer.append(ObjectRef(uri, key, len(body), token=mid))
+            self._ready_changed.notify_all()
 
     # -- reading -------------------------------------------------------------------------------
     def _read_now(self, ref: ObjectRef) -> bytes:
