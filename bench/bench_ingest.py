@@ -120,15 +120,21 @@ def json_bytes_and_events(bucket: Path) -> tuple[int, int]:
 
 
 def duckdb_baseline(bucket: Path, target: Path) -> float:
+    """DuckDB's lossless form: each file's Records as JSON[], unnested, written as Parquet.
+
+    (Letting DuckDB infer a schema fails on real mixes of events, "JSON transform error", and
+    union_by_name over thousands of files is slower still; this form runs and keeps everything.)
+    """
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    pattern = str(bucket / "AWSLogs" / "*" / "CloudTrail" / "*" / "*" / "*" / "*" / "*.json.gz")
+    files = sorted(str(p) for p in bucket.rglob("*_CloudTrail_*.json.gz"))
+    listed = "[" + ",".join(f"'{f}'" for f in files) + "]"
     started = time.perf_counter()
     connection = duckdb.connect(config={"threads": os.cpu_count() or 2})
     connection.execute(
         f"""COPY (
-              SELECT unnest(Records, max_depth := 2) FROM read_json('{pattern}', records = 'true',
-                  format = 'unstructured', maximum_object_size = 268435456, union_by_name = true)
+              SELECT unnest(Records) AS record FROM read_json({listed}, columns = {{'Records': 'JSON[]'}},
+                  format = 'unstructured', maximum_object_size = 268435456)
             ) TO '{target}/events.parquet' (FORMAT parquet, COMPRESSION zstd)"""
     )
     return time.perf_counter() - started
@@ -168,7 +174,7 @@ def main() -> None:
     )
     print(
         f"duckdb baseline   : {base_seconds:6.1f} s  {mib / base_seconds:6.1f} MiB/s"
-        "  (read_json + unnest -> Parquet)"
+        "  (read_json Records as JSON[] + unnest -> Parquet)"
     )
     print(f"ratio             : {base_seconds / seconds:.2f}x the baseline (target >= 1.5x; >= 100 MiB/s)")
     print(
