@@ -15,7 +15,10 @@ from trailhouse.lake import Lake
 EVENT_TABLES = ("cloudtrail", "cloudtrail_insights")
 # Within a day, rows Z-ordered by the columns the reports filter on most (which API, which
 # account), in small row groups, so min/max statistics skip most of a file (5x on console-logins).
-SORT_BY = ("eventSource", "eventName", "recipientAccountId")
+SORT_BY = {
+    "cloudtrail": ("eventSource", "eventName", "recipientAccountId"),
+    "cloudtrail_insights": ("recipientAccountId", "awsRegion", "eventTime"),
+}
 REMOVED = "removed"
 
 
@@ -85,7 +88,8 @@ def compact(
         before = partitions(lake, table)
         chosen = [p.partition for p in before if p.files > 1 or everything]
         if chosen:
-            lake.optimize(table, partitions=chosen, sort_by=SORT_BY, target_file_mb=target_file_mb)
+            sort_by = SORT_BY.get(table, ())
+            lake.optimize(table, partitions=chosen, sort_by=sort_by, target_file_mb=target_file_mb)
             lake.checkpoint(table)
         after = partitions(lake, table)
         results.append(

@@ -104,3 +104,13 @@ def test_checkpoint_writes_a_delta_checkpoint(tmp_path: Path) -> None:
     lake = _lake(tmp_path)
     assert lifecycle.checkpoint(lake) == {"cloudtrail": 2}
     assert list((tmp_path / "cloudtrail" / "_delta_log").glob("*.checkpoint.parquet"))
+
+
+def test_compact_sorts_insights_by_their_own_columns(tmp_path: Path) -> None:
+    insight = record(
+        eventType="AwsCloudTrailInsight", eventCategory="Insight", insightDetails={"state": "Start"}
+    )
+    for _ in range(2):
+        build_lake(tmp_path, [record()], [insight])
+    results = {r.table: r for r in lifecycle.compact(Lake(tmp_path))}
+    assert (results["cloudtrail_insights"].files_before, results["cloudtrail_insights"].files_after) == (2, 1)
