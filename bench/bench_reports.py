@@ -84,7 +84,30 @@ class RawEngine:
                 continue
 
     def query(self, sql: str, params: Any = None) -> pa.Table:
-        return self.connection.execute(sql, params).fetch_arrow_table()
+        return self.connection.execute(sql, params).to_arrow_table()
+
+
+class ParquetEngine(RawEngine):
+    """For comparison: DuckDB's own Parquet reader over the lake's current Delta files (what the
+    engine could register instead of pyarrow datasets: struct-field projection, parallel decode)."""
+
+    def __init__(self, lake: Lake) -> None:
+        from deltalake import DeltaTable
+
+        self.connection = duckdb.connect(config={"threads": 2})
+        for table in ("cloudtrail", "cloudtrail_insights"):
+            if not lake.exists(table):
+                continue
+            files = DeltaTable(lake.uri(table)).file_uris()
+            self.connection.execute(
+                f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_list(files)}, "
+                "hive_partitioning = true, hive_types = {'event_date': DATE})"
+            )
+        for name, select in view_definitions():
+            try:
+                self.connection.execute(f"CREATE VIEW {name} AS {select}")
+            except duckdb.CatalogException:
+                continue
 
 
 def _list(files: list[str]) -> str:
@@ -151,6 +174,9 @@ def main() -> None:
     parser.add_argument("--baseline-runs", type=int, default=1, help="Runs of each report over raw JSON.")
     parser.add_argument("--reports", help="Comma-separated report names (default: all).")
     parser.add_argument("--no-baseline", action="store_true", help="Skip DuckDB over the raw files.")
+    parser.add_argument(
+        "--parquet", action="store_true", help="Also time DuckDB's own Parquet reader over the lake's files."
+    )
     args = parser.parse_args()
 
     bucket, lake = prepare(args)
@@ -160,13 +186,21 @@ def main() -> None:
     print(f"engine open: {time.perf_counter() - started:.3f} s", flush=True)
     raw = None if args.no_baseline else RawEngine(bucket)
     params = ReportParams()
-    print(f"{'report':24} {'lake median':>12} {'lake max':>9} {'raw json.gz':>12} {'ratio':>8}", flush=True)
+    parquet = ParquetEngine(lake) if args.parquet else None
+    header = f"{'report':24} {'lake median':>12} {'lake max':>9}"
+    header += f" {'parquet median':>15}" if parquet else ""
+    header += "" if raw is None else f" {'raw json.gz':>12} {'ratio':>8}"
+    print(header, flush=True)
     medians = {}
     for name in names:
         run_report(engine, name, params)  # warm: file metadata, GeoIP database
         lake_times = timed(lambda n=name: run_report(engine, n, params), args.repeat)
         medians[name] = statistics.median(lake_times)
         line = f"{name:24} {medians[name]:>10.3f} s {max(lake_times):>7.3f} s"
+        if parquet is not None:
+            run_report(parquet, name, params)  # type: ignore[arg-type]
+            direct = timed(lambda n=name: run_report(parquet, n, params), args.repeat)  # type: ignore[arg-type]
+            line += f" {statistics.median(direct):>13.3f} s"
         if raw is not None:
             raw_times = timed(lambda n=name: run_report(raw, n, params), args.baseline_runs)  # type: ignore[arg-type]
             raw_median = statistics.median(raw_times)
