@@ -166,3 +166,16 @@ def test_reader_splits_a_big_file_into_bounded_units(monkeypatch: pytest.MonkeyP
     assert parsed.rows.num_rows == 40
     assert parsed.rows.column("eventID").to_pylist() == [f"e{i}" for i in range(40)]
     assert len(parsed.rows.column("eventID").chunks) > 5  # built unit by unit
+
+
+def test_reader_object_with_only_bad_records_beside_good_ones() -> None:
+    group = parse_objects(
+        [
+            (EVENTS, "good", json.dumps({"Records": [event()]}).encode()),
+            (EVENTS, "bad", json.dumps({"Records": ["x", 1]}).encode()),
+            (EVENTS, "good2", json.dumps({"Records": [event(), event()]}).encode()),
+        ]
+    )
+    assert [len(r.bad_records) for r in group.results] == [0, 2, 0]
+    assert group.rows_of(1) is None
+    assert group.rows_of(2).column("source_object").to_pylist() == ["good2", "good2"]

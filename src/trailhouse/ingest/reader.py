@@ -12,6 +12,7 @@ the same rows.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class _LooseEnvelope(msgspec.Struct):
 
 _LOOSE_ENVELOPE = msgspec.json.Decoder(_LooseEnvelope)
 _RECORD = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_RECORDS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class _Decoded:
 
 
 _UNIT_BYTES = 8 * _MIB  # records parsed together: bounds memory whatever the file size
-_Unit = list[tuple[int, int, msgspec.Raw]]  # (object index, record index in it, raw record)
+_Unit = list[tuple[int, int, int]]  # (object index, first record, end record): slices of objects
 
 
 def decompress(data: bytes) -> bytes:
@@ -133,7 +135,7 @@ def parse_objects(items: Sequence[tuple[RecordLayout, str, bytes]]) -> ParsedGro
     parts: dict[str, list[pa.Table]] = {}
     fallback: set[int] = set()
     for layout, unit in _units(items, decoded):
-        table, used_fallback = _unit_rows(layout, unit, items, bad, rows_per_object)
+        table, used_fallback = _unit_rows(layout, unit, items, decoded, bad, rows_per_object)
         parts.setdefault(layout.table, []).append(table)
         if used_fallback:
             fallback.update(index for index, _, _ in unit)
@@ -172,12 +174,16 @@ def _units(
     size = 0
     for n, index in enumerate(order):
         layout = items[index][0]
-        for position, raw in enumerate(decoded[index].records):
-            unit.append((index, position, raw))
+        records = decoded[index].records
+        start = 0
+        for position, raw in enumerate(records):
             size += len(raw)
             if size >= _UNIT_BYTES:
+                unit.append((index, start, position + 1))
                 units.append((layout, unit))
-                unit, size = [], 0
+                unit, size, start = [], 0, position + 1
+        if start < len(records):
+            unit.append((index, start, len(records)))
         last_of_layout = n + 1 == len(order) or items[order[n + 1]][0].table != layout.table
         if unit and last_of_layout:
             units.append((layout, unit))
@@ -189,26 +195,40 @@ def _unit_rows(
     layout: RecordLayout,
     unit: _Unit,
     items: Sequence[tuple[RecordLayout, str, bytes]],
+    decoded: dict[int, _Decoded],
     bad: dict[int, list[BadRecord]],
     rows_per_object: dict[int, int],
 ) -> tuple[pa.Table, bool]:
     records: Records = []
     raws: list[msgspec.Raw] = []
     owners: list[int] = []
-    for index, position, raw in unit:
-        try:
-            records.append(_RECORD.decode(raw))
+    counts: list[int] = []
+    for index, start, stop in unit:
+        chunk = decoded[index].records[start:stop]
+        try:  # one call for the slice; record by record only when some record is not an object
+            parsed = _RECORDS.decode(b"[" + b",".join(chunk) + b"]")
+            kept = chunk
         except msgspec.ValidationError:
-            bad[index].append(BadRecord(position, "record is not a JSON object", bytes(raw)))
-            continue
-        raws.append(raw)
-        owners.append(index)
-        rows_per_object[index] += 1
-    names = list(dict.fromkeys(owners))
-    lookup = {index: n for n, index in enumerate(names)}
-    sources = pa.DictionaryArray.from_arrays(
-        pa.array([lookup[i] for i in owners], pa.int32()), pa.array([items[i][1] for i in names], pa.string())
-    ).cast(pa.string())
+            parsed, kept = [], []
+            for position, raw in enumerate(chunk, start):
+                try:
+                    parsed.append(_RECORD.decode(raw))
+                    kept.append(raw)
+                except msgspec.ValidationError:
+                    bad[index].append(BadRecord(position, "record is not a JSON object", bytes(raw)))
+        if parsed:  # run ends must increase strictly
+            records += parsed
+            raws += kept
+            owners.append(index)
+            counts.append(len(parsed))
+            rows_per_object[index] += len(parsed)
+    run_ends = pa.array(list(itertools.accumulate(counts)), pa.int32())
+    names = pa.array([items[i][1] for i in owners], pa.string())
+    sources = (
+        pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(run_ends, names))
+        if records
+        else names.slice(0, 0)
+    )
     return _rows(_typed_fast(raws, layout), records, layout, sources)
 
 
