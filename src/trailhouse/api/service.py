@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -80,8 +81,10 @@ def scope_for(access: Access) -> Scope:
 class EnginePool:
     """Idle engines per scope; the lake's table versions are checked at most every `check_seconds`."""
 
-    def __init__(self, lake: Lake, *, check_seconds: float = 5.0, size: int = 8) -> None:
+    def __init__(self, lake: Lake, *, check_seconds: float = 5.0, size: int = 8, slots: int = 0) -> None:
         self.lake = lake
+        # Queries running at once: more only thrash the cores (each engine already uses 2 threads).
+        self._slots = threading.BoundedSemaphore(slots or max(2, os.cpu_count() or 2))
         self.check_seconds = check_seconds
         self.size = size
         self._lock = threading.Lock()
@@ -104,6 +107,10 @@ class EnginePool:
 
     @contextlib.contextmanager
     def engine(self, scope: Scope) -> Iterator[Engine]:
+        with self._slots:
+            yield from self._engine(scope)
+
+    def _engine(self, scope: Scope) -> Iterator[Engine]:
         key = (scope, self.versions())
         with self._lock:
             idle = self._idle.get(key)
