@@ -15,6 +15,8 @@ $TRAILHOUSE_BENCH_DIR/api-lake-<events> (default /tmp/trailhouse-bench) for late
 2. Load: 50 client threads, each requesting a random report (of 5, with one of 6 account filters,
    over the lake's last week) from /api/reports/{name} in a loop for $TRAILHOUSE_BENCH_SECONDS
    (default 30) seconds, 120 s client timeout; errors (any non-200 or exception) must be 0.
+
+TRAILHOUSE_BENCH_PARTS=pages or =load runs one part only.
 """
 
 from __future__ import annotations
@@ -278,6 +280,7 @@ def main() -> None:
     seconds = float(os.environ.get("TRAILHOUSE_BENCH_SECONDS", "30"))
     clients = int(os.environ.get("TRAILHOUSE_BENCH_CLIENTS", "50"))
     runs = int(os.environ.get("TRAILHOUSE_BENCH_RUNS", "10"))
+    parts = os.environ.get("TRAILHOUSE_BENCH_PARTS", "pages,load").split(",")
     root = Path(os.environ.get("TRAILHOUSE_BENCH_DIR", "/tmp/trailhouse-bench")) / f"api-lake-{events}"
     print(f"Lake: {root} ({events:,} events)")
     lake = build_lake(root, events)
@@ -286,10 +289,12 @@ def main() -> None:
         token = AuthStore(lake).add_user("bench", is_admin=True).secret
     proc, url = _serve(lake)
     try:
-        bench_pages(lake, url, token, runs)
+        if "pages" in parts:
+            bench_pages(lake, url, token, runs)
         from trailhouse.api.service import Service
 
-        bench_load(url, token, clients, seconds, Service(lake).default_since())
+        if "load" in parts:
+            bench_load(url, token, clients, seconds, Service(lake).default_since())
     finally:
         proc.terminate()
         proc.wait(timeout=30)
