@@ -292,3 +292,36 @@ def test_api_session_form_post_without_csrf_is_refused(client: Client, tokens: T
     client.post("/login", data={"token": tokens.admin, "csrf": csrf.group(1), "next": "/"})
     refused = client.post("/admin/grants", data={"principal": "alice", "accounts": "all"})
     assert refused.status_code == 403 and "CSRF" in refused.text
+
+
+def _sign_in(client: Client, token: str) -> str:
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf is not None
+    client.post("/login", data={"token": token, "csrf": csrf.group(1), "next": "/"})
+    page = client.get("/sql")
+    session_csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert session_csrf is not None
+    return session_csrf.group(1)
+
+
+def test_api_sign_out_ends_the_session(client: Client, tokens: Tokens) -> None:
+    csrf = _sign_in(client, tokens.alice)
+    assert client.get("/api/me").status_code == 200
+    out = client.post("/logout", data={"csrf": csrf})
+    assert out.status_code == 303
+    assert client.get("/api/me").status_code == 401
+
+
+def test_api_revoking_the_token_ends_its_sessions(client: Client, tokens: Tokens, lake: Lake) -> None:
+    import time
+
+    from trailhouse.auth.store import AuthStore
+
+    _sign_in(client, tokens.alice)
+    assert client.get("/api/me").status_code == 200
+    store = AuthStore(lake, refresh_seconds=0)
+    [info] = store.tokens_of("alice")
+    store.revoke_token(info.token_id)
+    time.sleep(2.1)  # the server re-reads the auth tables at most every 2 s
+    assert client.get("/api/me").status_code == 401
