@@ -297,7 +297,11 @@ def main() -> None:
             bench_load(url, token, clients, seconds, Service(lake).default_since())
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # queries still running in its threads
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 if __name__ == "__main__":
