@@ -173,3 +173,22 @@ def test_service_reports_have_a_time_limit(lake: Lake) -> None:
             quick.reports = module.ResultCache()
             quick.run_report(ADMIN, "console-logins", ReportParams())
     assert "INTERRUPT" in str(info.value) or "Interrupted" in str(info.value)
+
+
+def test_service_warmer_fills_the_cache_for_recent_viewers(service: Service) -> None:
+    import threading
+    import time
+
+    from trailhouse.api.app import keep_dashboards_warm
+
+    service.note_viewer(ALICE)
+    stop = threading.Event()
+    warmer = threading.Thread(target=keep_dashboards_warm, args=(service, stop, 0.05))
+    warmer.start()
+    deadline = time.monotonic() + 60
+    while len(service.reports._done) < 10 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop.set()
+    warmer.join(timeout=60)
+    scopes = {key[0] for key in service.reports._done}
+    assert len(service.reports._done) == 10 and len(scopes) == 2  # 5 dashboards x (admin, alice)

@@ -281,11 +281,13 @@ def create_app(lake: Lake, *, secure_cookies: bool = False, service: Service | N
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        stop = threading.Event()
         warmer = threading.Thread(
-            target=warm_dashboards, args=(service,), name="trailhouse-warm", daemon=True
+            target=keep_dashboards_warm, args=(service, stop), name="trailhouse-warm", daemon=True
         )
         warmer.start()
         yield
+        stop.set()
         service.close()
 
     app = Starlette(
@@ -306,16 +308,26 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(app_state(request).metrics.render(), media_type="text/plain; version=0.0.4")
 
 
-def warm_dashboards(service: Service) -> None:
-    """At start-up, compute the dashboards' default views for administrators into the report cache."""
+def keep_dashboards_warm(service: Service, stop: threading.Event, every: float = 30.0) -> None:
+    """Compute the dashboards' default views into the report cache: at start-up for administrators,
+    then, whenever the lake's tables move, for every grants scope that viewed a dashboard lately."""
     from trailhouse.api.dashboards import DASHBOARDS
     from trailhouse.api.params import parse_filters, report_params
     from trailhouse.auth.grants import effective_access
 
-    try:
-        filters = parse_filters({"since": service.default_since()})
-    except Exception:
-        log.warning("dashboard warm-up skipped", exc_info=True)
-        return
-    runs = [(board.report, report_params(filters, {})) for board in DASHBOARDS]
-    service.warm(effective_access("(warm-up)", (), True, []), runs)
+    service.note_viewer(effective_access("(warm-up)", (), True, []))
+    warmed: tuple[int | None, ...] | None = None
+    while not stop.is_set():
+        try:
+            versions = service.pool.versions()
+            if versions != warmed:
+                warmed = versions
+                filters = parse_filters({"since": service.default_since()})
+                runs = [(board.report, report_params(filters, {})) for board in DASHBOARDS]
+                for access in service.recent_viewers():
+                    if stop.is_set():
+                        return
+                    service.warm(access, runs)
+        except Exception:  # never let the warmer die; page views report errors properly
+            log.warning("dashboard warm-up failed", exc_info=True)
+        stop.wait(every)

@@ -134,6 +134,7 @@ async def dashboard(request: Request) -> Response:
     values = {k: v for k, v in request.query_params.items() if k in COMMON or k in spec.params}
     if "since" not in request.query_params:  # an explicit empty `since` means all time
         values["since"] = await run_in_threadpool(app_state(request).service.default_since)
+        app_state(request).service.note_viewer(principal(request).access)
     interval_param = next((p for p in spec.parameters if p.name == "interval"), None)
     filters, result = await routes_api.run_report(request, board.report, values)
     interval = values.get("interval") or (interval_param.default if interval_param else "") or "day"

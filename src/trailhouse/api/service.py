@@ -184,6 +184,8 @@ class Service:
         self.row_limit = row_limit if row_limit is not None else int(config.setting("query_row_limit"))
         self._status: tuple[float, dict[str, Any]] | None = None
         self.reports = ResultCache()
+        self._viewers: dict[Scope, tuple[Access, float]] = {}
+        self._viewers_lock = threading.Lock()
 
     def relations(self, access: Access) -> list[str]:
         """Tables and views the caller may query (those this lake has)."""
@@ -323,6 +325,18 @@ class Service:
             return ""
         start = datetime.fromisoformat(newest) - timedelta(days=days - 1)
         return start.date().isoformat()
+
+    def note_viewer(self, access: Access) -> None:
+        """Remember that this grants scope viewed a dashboard (the warmer keeps its pages ready)."""
+        with self._viewers_lock:
+            self._viewers[scope_for(access)] = (access, time.monotonic())
+
+    def recent_viewers(self, within: float = 3600.0) -> list[Access]:
+        now = time.monotonic()
+        with self._viewers_lock:
+            for scope in [s for s, (_, seen) in self._viewers.items() if now - seen > within]:
+                del self._viewers[scope]
+            return [access for access, _ in self._viewers.values()]
 
     def warm(self, access: Access, runs: list[tuple[str, Any]]) -> None:
         """Compute reports into the cache ahead of the first page view (errors are left for that view)."""
