@@ -91,7 +91,7 @@ def _row(label: str, files: int, nbytes: int, seconds: float) -> None:
     )
 
 
-def _keep_up(bucket: str, keys: list[str], lake_root: str, rate: float, workers: int) -> None:
+def _keep_up(bucket: str, keys: list[str], lake_root: str, rate: float, workers: int, flush: float) -> None:
     """A producer announces one file every 1/rate s; the follow-mode consumer must keep pace."""
     from trailhouse.ingest import pipeline
     from trailhouse.lake import Lake
@@ -100,7 +100,7 @@ def _keep_up(bucket: str, keys: list[str], lake_root: str, rate: float, workers:
 
     sqs = client("sqs")
     url = str(sqs.create_queue(QueueName=f"bench-keep-up-{time.monotonic_ns()}")["QueueUrl"])
-    source = SqsSource(url, follow=True, wait_seconds=1)
+    source = SqsSource(url, follow=True, wait_seconds=1, flush_seconds=flush)
     committed = 0
     original = source.committed
 
@@ -193,6 +193,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument("--workers", type=int, default=0, help="parser processes (0 = one per core)")
     parser.add_argument("--rate", type=float, default=50.0, help="keep-up: files announced per second")
+    parser.add_argument("--lake", choices=("local", "s3", "both"), default="both", help="keep-up lakes")
+    parser.add_argument("--flush", type=float, default=3.0, help="keep-up: SqsSource flush_seconds")
     parser.add_argument("--drain", action="store_true", help="also drain a pre-filled queue (slow on moto)")
     args = parser.parse_args()
 
@@ -223,8 +225,9 @@ def main() -> None:
             _row("folder", folder.objects_seen, folder.bytes, time.perf_counter() - started)
 
             keys = _upload(root, "bench")
-            _keep_up("bench", keys, str(Path(scratch) / "lake-keep-up"), args.rate, args.workers)
-            _keep_up("bench", keys, "s3://bench/lake-keep-up", args.rate, args.workers)
+            for lake_root in (str(Path(scratch) / "lake-keep-up"), "s3://bench/lake-keep-up"):
+                if args.lake in ("both", "s3" if lake_root.startswith("s3://") else "local"):
+                    _keep_up("bench", keys, lake_root, args.rate, args.workers, args.flush)
             drains = (("sqs", str(Path(scratch) / "lake-sqs")), ("sqs->s3", "s3://bench/lake"))
             for label, lake_root in drains if args.drain else ():
                 source = SqsSource(_announce("bench", keys))

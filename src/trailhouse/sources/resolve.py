@@ -22,7 +22,7 @@ OPTIONS: dict[str, Any] = {
     "max_receives": 5,  # SQS: a message received this many times without success is quarantined
     "visibility_timeout": 120,  # SQS: seconds a received message stays hidden (extended while held)
     "wait_seconds": 5,  # SQS --follow: long-poll wait; also the longest a SIGTERM waits for a poll
-    "flush_seconds": 10.0,  # SQS: commit objects held longer than this even if more keep coming
+    "flush_seconds": 3.0,  # SQS: commit objects held longer than this even if more keep coming
     "poll_seconds": 60.0,  # S3 listing --follow: seconds between listing passes
     "lookback_days": 2,  # S3 listing --follow: recent day folders re-listed on every pass
     "download_workers": 8,  # parallel downloads
@@ -69,7 +69,7 @@ def open_source(
         raise UsageError("--follow applies to sqs:// and s3:// sources only\nDrop --follow for a folder.")
     from trailhouse.sources.local import LocalSource
 
-    return LocalSource(Path(spec))  # type: ignore[return-value]
+    return LocalSource(Path(spec))
 
 
 def _open_queue(

@@ -85,7 +85,7 @@ class SqsSource:
         max_receives: int = 5,
         visibility_timeout: int = 120,
         wait_seconds: int = 5,
-        flush_seconds: float = 10.0,
+        flush_seconds: float = 3.0,
         backoff_cap: float = 120.0,
         region: str | None = None,
         s3_region: str | None = None,
