@@ -107,6 +107,11 @@ class Lake:
         dt = self._open(table)
         return None if dt is None else dt.to_pyarrow_dataset()
 
+    def files(self, table: str) -> list[str] | None:
+        """Absolute URIs of the table's current Parquet files (None: no such table)."""
+        dt = self._open(table)
+        return None if dt is None else list(dt.file_uris())
+
     def read(
         self,
         table: str,

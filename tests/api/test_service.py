@@ -85,12 +85,18 @@ def test_service_lake_files_cannot_be_read_directly(service: Service, lake: Lake
 
 
 def test_service_duckdb_refuses_files_even_past_the_parser(service: Service, lake: Lake) -> None:
-    """The second wall: a sandboxed engine cannot touch files or settings whatever SQL reaches it."""
+    """The second wall: a sandboxed engine reads only the tables' folders, never other files or settings.
+
+    (The tables' own Parquet files stay readable to DuckDB, which scans them for the views; the
+    statement check above refuses naming them directly.)
+    """
     from trailhouse.api.service import scope_for
 
     with service.pool.engine(scope_for(ADMIN)) as engine:
         for sql in (
-            f"SELECT * FROM read_parquet('{lake.root}/cloudtrail/**/*.parquet')",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            f"SELECT * FROM read_text('{lake.root}/_auth/*')",
+            f"SELECT * FROM read_json('{lake.root}/_audit/**/*.jsonl')",
             "SET enable_external_access = true",
             "COPY (SELECT 1) TO '/tmp/trailhouse-escape.csv'",
         ):
