@@ -145,3 +145,15 @@ def _wait_for(condition: Callable[[], bool], seconds: float, worker: subprocess.
             worker.kill()
             raise AssertionError(f"timed out; the worker said:\n{worker.communicate()[1][-3000:]}")
         time.sleep(0.3)
+
+
+def test_s3_listing_backlog_counts_what_is_not_in_the_lake(s3_bucket: str) -> None:
+    from trailhouse.sources.backlog import listing_backlog
+
+    _layout(s3_bucket)
+    done = {r["source_object"] for r in ledger_rows(f"s3://{s3_bucket}/lake")}
+    before = listing_backlog(f"s3://{s3_bucket}", done.__contains__)
+    assert before["objects_outstanding"] == 4 and before["bytes_outstanding"] > 0
+    trailhouse("ingest", f"s3://{s3_bucket}", "--since", "2026-11-21", "--lake", f"s3://{s3_bucket}/lake")
+    done = {r["source_object"] for r in ledger_rows(f"s3://{s3_bucket}/lake")}
+    assert listing_backlog(f"s3://{s3_bucket}", done.__contains__)["objects_outstanding"] == 2

@@ -1,15 +1,17 @@
-"""The backlog of a queue for `trailhouse status`: depth, messages in flight, oldest message age."""
+"""Backlogs for `trailhouse status`: a queue's depth and oldest message; objects not yet ingested."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from trailhouse.errors import SourceError
-from trailhouse.sources.s3 import client
+from trailhouse.model.keys import classify_key
+from trailhouse.sources.s3 import S3Source, client
 from trailhouse.sources.sqs import resolve_queue
 
 _ATTRIBUTES = [
@@ -76,3 +78,18 @@ def _dead_letter_depth(arn: str, region: str | None) -> int | None:
     except (SourceError, ClientError, BotoCoreError):
         return None
     return int(attributes.get("ApproximateNumberOfMessages", 0))
+
+
+def listing_backlog(uri: str, is_done: Callable[[str], bool], *, since: date | None = None) -> dict[str, Any]:
+    """Objects and bytes under s3://bucket[/prefix] not yet in the lake (`is_done(identity)`)."""
+    source = S3Source(uri, since=since)
+    objects = outstanding_bytes = 0
+    try:
+        for ref in source.listing():
+            info = classify_key(ref.key, ref.size)
+            if info.kind != "skip" and not is_done(info.source_object):
+                objects += 1
+                outstanding_bytes += ref.size or 0
+    finally:
+        source.close()
+    return {"source": uri, "objects_outstanding": objects, "bytes_outstanding": outstanding_bytes}
