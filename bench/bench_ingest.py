@@ -14,6 +14,7 @@ import contextlib
 import gzip
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,6 +36,11 @@ def _tree_rss(process: psutil.Process) -> int:
         with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
     return total
+
+
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
@@ -155,9 +161,13 @@ def main() -> None:
 
     lake = OUT / "ingest-lake"
     shutil.rmtree(lake, ignore_errors=True)
+    cpu_before = cpu_of_children()
     seconds, rss, out = run_measured([TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake)])
+    cpu = cpu_of_children() - cpu_before
     print(out.strip())
+    base_cpu_before = time.process_time()
     base_seconds = duckdb_baseline(bucket, OUT / "duckdb-parquet")
+    base_cpu = time.process_time() - base_cpu_before
 
     shutil.rmtree(lake, ignore_errors=True)
     env = {**os.environ, "TRAILHOUSE_WORKERS": "1", "TRAILHOUSE_BATCH_MB": "32"}
@@ -177,6 +187,10 @@ def main() -> None:
         "  (read_json Records as JSON[] + unnest -> Parquet)"
     )
     print(f"ratio             : {base_seconds / seconds:.2f}x the baseline (target >= 1.5x; >= 100 MiB/s)")
+    print(
+        f"CPU (load-proof)  : trailhouse {cpu:.1f} CPU-s ({mib / cpu:.1f} MiB per CPU-s), "
+        f"duckdb {base_cpu:.1f} CPU-s ({mib / base_cpu:.1f} MiB per CPU-s): {base_cpu / cpu:.2f}x"
+    )
     print(
         f"low-memory setting: workers=1 batch_mb=32: {low_seconds:.1f} s, {mib / low_seconds:.1f} MiB/s, "
         f"peak RSS {low_rss / 2**20:.0f} MiB (target < 256 MiB)"

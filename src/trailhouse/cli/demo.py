@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from trailhouse.cli.main import lake_option
 from trailhouse.cli.output import print_table
+from trailhouse.cli.users import demo_sign_in
 from trailhouse.ingest import pipeline
 from trailhouse.lake import Lake
 from trailhouse.query.engine import Engine
@@ -84,6 +85,7 @@ def demo(folder: str, lake: str, events: int) -> None:
         _show(engine.query(_INCIDENT, {"start": start, "user": incident_facts.USER}))
 
     _title("Try next")
+    click.echo(demo_sign_in(lake))
     for command, why in (
         ("trailhouse report list", "the ready-made reports"),
         (f"trailhouse report security-group-changes --lake {lake}", ""),
@@ -92,8 +94,6 @@ def demo(folder: str, lake: str, events: int) -> None:
             f"trailhouse validate {folder} --public-keys {folder}/public-keys.json",
             "prove the logs are unaltered",
         ),
-        (f"trailhouse user add admin --admin --lake {lake}", "prints a sign-in token, shown once"),
-        (f"trailhouse serve --lake {lake}", "then open http://127.0.0.1:8080 and sign in"),
     ):
         line = f"{command:<58}  # {why}" if why else command
         click.echo(f"  {line}")

@@ -2,7 +2,8 @@
 
 Two copies of one event (an organisation trail and an account trail both deliver it) carry the
 same eventTime, so they fall on the same `event_date`. The index loads a day's keys from the lake
-once (two columns of one partition), keeps the few most recent days, and learns every key it
+once (two columns of one partition), keeps the two most recent days (sources meet days in
+order; a delivery just after midnight still holds the day before), and learns every key it
 accepts, so each batch is checked without rescanning partitions. Records without an eventID are
 always kept.
 """
@@ -31,7 +32,7 @@ def _keys(table: pa.Table) -> list[str | None]:
 class DedupIndex:
     """Event keys already stored, per day, for the tables that carry eventID."""
 
-    def __init__(self, lake: Lake, table: str, *, days_kept: int = 4) -> None:
+    def __init__(self, lake: Lake, table: str, *, days_kept: int = 2) -> None:
         self.lake = lake
         self.table = table
         self.days_kept = days_kept
