@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
-from deltalake.exceptions import TableNotFoundError
+from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from trailhouse.errors import LakeNotFoundError
@@ -62,7 +63,8 @@ def storage_options(root: str) -> dict[str, str]:
     return options
 
 
-_TAG_LOOK_BACK = 50  # commits searched for our own, when others write at the same time
+_TAG_LOOK_BACK = 20  # commits searched for our own, when others write at the same time
+_COMMIT_ATTEMPTS = 8
 
 
 def _properties(metadata: Mapping[str, Any] | None, tag: str) -> CommitProperties:
@@ -175,13 +177,23 @@ class Lake:
             AddAction(f.path, f.size, f.partition, now_millis(), True, f.stats_json()) for f in files
         ]
         tag = uuid.uuid4().hex
-        dt.create_write_transaction(
-            actions,
-            mode="append",
-            schema=stream.schema,
-            partition_by=partition_by,
-            commit_properties=_properties(metadata, tag),
-        )
+        for attempt in range(_COMMIT_ATTEMPTS):
+            try:
+                dt.create_write_transaction(
+                    actions,
+                    mode="append",
+                    schema=stream.schema,
+                    partition_by=partition_by,
+                    commit_properties=_properties(metadata, tag),
+                )
+                break
+            except CommitFailedError:
+                # Many writers on one S3 table: delta-rs gave up its own retries. The files are
+                # written and nothing was committed, so appending them again is safe.
+                if attempt + 1 == _COMMIT_ATTEMPTS:
+                    raise
+                time.sleep(min(2.0, 0.1 * 2**attempt))
+                dt.update_incremental()
         return self._version_of(table, tag)
 
     def _version_of(self, table: str, tag: str) -> int:

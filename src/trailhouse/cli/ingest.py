@@ -67,6 +67,12 @@ def _open_sources(
     "--enqueue", metavar="SQS", help="S3 listing: send the objects to this queue instead of ingesting."
 )
 @click.option(
+    "--visibility-timeout",
+    type=int,
+    default=None,
+    help="SQS: seconds a received message stays hidden (extended while a big file is processed).",
+)
+@click.option(
     "--max-receives",
     type=int,
     default=5,
@@ -101,6 +107,7 @@ def ingest_command(
     follow: bool,
     since: object,
     enqueue: str | None,
+    visibility_timeout: int | None,
     max_receives: int,
     workers: int,
     batch_mb: int,
@@ -116,7 +123,7 @@ def ingest_command(
     each event is stored once, and re-running adds nothing.
     """
     since_date = since.date() if since is not None else None  # type: ignore[attr-defined]
-    extra: dict[str, object] = {"max_receives": max_receives}
+    extra: dict[str, object] = {"max_receives": max_receives, "visibility_timeout": visibility_timeout}
     if enqueue:
         from trailhouse.sources.enqueue import enqueue_objects
 

@@ -318,21 +318,29 @@ def _drain(
         while len(in_flight) > (workers if pool else 0):
             _finish(*in_flight.popleft(), run, source, sources)
 
-    for ref, info, raw in _readable(source, run):
-        group.append((ref, info, raw))
-        group_bytes += len(raw)
-        if group_bytes >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS or _wants_flush(source):
+    def drain_and_commit() -> None:
+        submit()
+        while in_flight:
+            _finish(*in_flight.popleft(), run, source, sources)
+        run.commit(sources)
+
+    for item in _readable(source, run):
+        if item is not None:
+            group.append(item)
+            group_bytes += len(item[2])
+        if _wants_flush(source):  # a queue gone quiet or messages ageing: commit what is held now
+            drain_and_commit()
+        elif group_bytes >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS:
             submit()
-    submit()
-    while in_flight:
-        _finish(*in_flight.popleft(), run, source, sources)
-    run.commit(sources)
+    drain_and_commit()
 
 
-def _readable(source: Source, run: _Run) -> Iterator[tuple[ObjectRef, KeyInfo, bytes]]:
+def _readable(source: Source, run: _Run) -> Iterator[_Item | None]:
+    """Objects to parse; None after an object accounted for without reading (a chance to flush)."""
     for ref in source.objects():
         info = run.admit(ref, source)
         if info is None:
+            yield None
             continue
         try:
             raw = source.read(ref)
@@ -341,6 +349,7 @@ def _readable(source: Source, run: _Run) -> Iterator[tuple[ObjectRef, KeyInfo, b
                 run.skip(ref, info, "object no longer exists")
             else:
                 run.quarantine_object(ref, info, str(error), b"")
+            yield None
             continue
         yield ref, info, raw
 
