@@ -19,7 +19,8 @@ format_option = click.option(
 _MAX_CELL = 60
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON-ready Python: times as ISO text (UTC "Z"), bytes as text, nested alike."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ").replace(".000000Z", "Z")
     if isinstance(value, date):
@@ -27,14 +28,14 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def _cell(value: Any) -> str:
-    value = _plain(value)
+    value = plain(value)
     if value is None:
         return ""
     text = json.dumps(value) if isinstance(value, dict | list) else str(value)
@@ -47,16 +48,16 @@ def print_table(table: pa.Table, fmt: str = "table", out: IO[str] | None = None)
     rows = table.to_pylist()
     if fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps(_plain(row), ensure_ascii=False) + "\n")
+            out.write(json.dumps(plain(row), ensure_ascii=False) + "\n")
     elif fmt == "json":
-        out.write(json.dumps([_plain(r) for r in rows], ensure_ascii=False, indent=1) + "\n")
+        out.write(json.dumps([plain(r) for r in rows], ensure_ascii=False, indent=1) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out)
         writer.writerow(table.column_names)
         for row in rows:
             writer.writerow(
                 [
-                    "" if v is None else _cell(v) if isinstance(v, dict | list) else _plain(v)
+                    "" if v is None else _cell(v) if isinstance(v, dict | list) else plain(v)
                     for v in row.values()
                 ]
             )

@@ -10,8 +10,7 @@ import click
 import pyarrow as pa
 
 from trailhouse.cli.main import lake_option
-from trailhouse.cli.output import FORMATS, print_table
-from trailhouse.cli.output import _plain as plain
+from trailhouse.cli.output import FORMATS, plain, print_table
 from trailhouse.errors import UsageError
 from trailhouse.lake import Lake
 from trailhouse.query.reports import ReportParams, ReportSpec, get_report, list_reports, parse_time
