@@ -133,7 +133,6 @@ class Lake:
         *,
         partition_by: Sequence[str] | None = None,
         metadata: Mapping[str, Any] | None = None,
-        target_file_mb: int = 128,
     ) -> int:
         """Append rows in one commit carrying `metadata`; returns the new table version."""
         tag = uuid.uuid4().hex
@@ -145,7 +144,6 @@ class Lake:
             partition_by=list(partition_by) if partition_by else None,
             storage_options=self.options or None,
             commit_properties=properties,
-            target_file_size=target_file_mb * 1024 * 1024,
             writer_properties=_WRITER,
         )
         return self._version_of(table, tag)

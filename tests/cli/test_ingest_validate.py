@@ -39,4 +39,4 @@ def test_ingest_validate_records_outcomes_in_the_ledger_and_digests(tmp_path: Pa
     assert outcomes.count("valid") >= len(outcomes) - 2  # the last delivery may be in no digest yet
     digests = engine.query("SELECT DISTINCT validation_status FROM cloudtrail_digests").column(0).to_pylist()
     assert digests == ["valid"]
-    assert "1 invalid" in result.output.lower() or "invalid" in result.output.lower()
+    assert "invalid" in result.output.lower()  # the summary says so

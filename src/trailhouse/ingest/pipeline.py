@@ -79,6 +79,19 @@ class IngestResult:
         ]
 
 
+_COUNTED = (
+    "objects_seen",
+    "already_done",
+    "ingested",
+    "skipped",
+    "quarantined",
+    "records",
+    "rows_written",
+    "duplicates",
+    "records_quarantined",
+)
+
+
 class Progress(Protocol):
     def advance(self, objects: int, nbytes: int) -> None: ...
 
@@ -102,19 +115,17 @@ class _Run:
         self.done = self.ledger.done()
         self.dedup = {t: DedupIndex(lake, t) for t in (EVENTS.table, INSIGHTS.table)}
         self.batch = Batch(lake)
-        self.counts = dict.fromkeys(
-            ("seen", "already", "ingested", "skipped", "quarantined", "records", "rows", "dups", "badrec"), 0
-        )
+        self.counts = dict.fromkeys(_COUNTED, 0)  # IngestResult's count fields, by name
         self.bytes = 0
         self.commits = 0
 
     # -- classification -------------------------------------------------------------------
     def admit(self, ref: ObjectRef, source: Source) -> KeyInfo | None:
         """The object's key info if it must be read; else it is accounted for here."""
-        self.counts["seen"] += 1
+        self.counts["objects_seen"] += 1
         info = classify_key(ref.key, ref.size)
         if info.source_object in self.done or info.source_object in self.batch.pending_objects:
-            self.counts["already"] += 1
+            self.counts["already_done"] += 1
             source.committed([ref])
             return None
         reason = info.reason or self._excluded(info)
@@ -196,9 +207,9 @@ class _Run:
         c = self.counts
         c["ingested"] += 1
         c["records"] += result.records
-        c["rows"] += written
-        c["dups"] += dups
-        c["badrec"] += len(result.bad_records)
+        c["rows_written"] += written
+        c["duplicates"] += dups
+        c["records_quarantined"] += len(result.bad_records)
         self.bytes += result.uncompressed_bytes
         self.progress.advance(1, result.uncompressed_bytes)
 
@@ -243,21 +254,7 @@ class _Run:
         return [r for r in rows if (r.source_object, r.record_index) not in done]
 
     def result(self, seconds: float) -> IngestResult:
-        c = self.counts
-        return IngestResult(
-            objects_seen=c["seen"],
-            already_done=c["already"],
-            ingested=c["ingested"],
-            skipped=c["skipped"],
-            quarantined=c["quarantined"],
-            records=c["records"],
-            rows_written=c["rows"],
-            duplicates=c["dups"],
-            records_quarantined=c["badrec"],
-            bytes=self.bytes,
-            commits=self.commits,
-            seconds=seconds,
-        )
+        return IngestResult(**self.counts, bytes=self.bytes, commits=self.commits, seconds=seconds)
 
 
 def _versioned(row: LedgerRow, table: str, version: int) -> LedgerRow:
