@@ -30,6 +30,12 @@ _PARTITION = "event_date"
 _LATEST_VALIDATION = """(SELECT source_object, arg_max(status, validated_at) AS status,
     arg_max(detail, validated_at) AS detail, max(validated_at) AS validated_at
     FROM __raw_validations GROUP BY source_object)"""
+# A record is quarantined once: a run killed between its quarantine and data commits may write
+# the same (object, record) again on the re-run, so the view keeps the first row of each.
+_ONE_ROW_PER_KEY = {
+    "quarantine": "SELECT * FROM __raw_quarantine QUALIFY row_number() OVER "
+    "(PARTITION BY source_object, record_index ORDER BY quarantined_at) = 1",
+}
 # Tables whose rows show the latest validation outcome when `validations` exists.
 _WITH_VALIDATION = {
     "ledger": "SELECT t.* REPLACE (coalesce(v.status, t.validation) AS validation) FROM __raw_ledger t",
@@ -106,7 +112,7 @@ class Engine:
         for table, found in exists.items():
             if not found or (self.scope.tables is not None and table not in self.scope.tables):
                 continue
-            select = f"SELECT * FROM __raw_{table}"
+            select = _ONE_ROW_PER_KEY.get(table, f"SELECT * FROM __raw_{table}")
             if table in _WITH_VALIDATION and exists["validations"]:
                 select = f"{_WITH_VALIDATION[table]} LEFT JOIN {_LATEST_VALIDATION} v USING (source_object)"
             self.connection.execute(f"CREATE VIEW {table} AS {select}{self._filter(table)}")
