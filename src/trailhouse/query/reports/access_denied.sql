@@ -5,42 +5,51 @@
 -- AccessDenied, AccessDeniedException, Client.UnauthorizedOperation, UnauthorizedAccess...
 
 -- section: _denied
-SELECT eventTime, eventID, recipientAccountId, awsRegion,
+-- The denied calls grouped by what the sections report on; time by day (and, for --interval
+-- hour, by hour), so each group's period comes from its first eventTime.
+SELECT date_trunc($interval, make_timestamp(epoch_us(min(eventTime)))) AS period,
        coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
        userIdentity.type AS principal_type,
-       replace(eventSource, '.amazonaws.com', '') AS service, eventName, errorCode, errorMessage,
-       sourceIPAddress
+       replace(eventSource, '.amazonaws.com', '') AS service, eventName, errorCode,
+       count(*) AS denied, min(eventTime) AS first_seen, max(eventTime) AS last_seen
 FROM cloudtrail
-WHERE {filters} AND (errorCode ILIKE '%AccessDenied%' OR errorCode ILIKE '%Unauthorized%');
+WHERE {filters} AND (errorCode ILIKE '%AccessDenied%' OR errorCode ILIKE '%Unauthorized%')
+GROUP BY event_date,
+         CASE WHEN $interval = 'hour'
+              THEN epoch_us(eventTime) - (epoch_us(eventTime) % 3600000000 + 3600000000) % 3600000000 END,
+         principal, principal_type, eventSource, eventName, errorCode;
 
 -- section: over_time
-SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period, count(*) AS denied,
-       count(DISTINCT principal) AS principals
+SELECT period, sum(denied)::BIGINT AS denied, count(DISTINCT principal) AS principals
 FROM {denied}
 GROUP BY period
 ORDER BY period;
 
 -- section: by_principal
 SELECT principal, any_value(principal_type) AS principal_type,
-       count(*) AS denied, count(DISTINCT eventName) AS actions,
+       sum(denied)::BIGINT AS denied, count(DISTINCT eventName) AS actions,
        count(DISTINCT service) AS services,
-       min(eventTime) AS first_seen, max(eventTime) AS last_seen
+       min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM {denied}
 GROUP BY principal
 ORDER BY denied DESC, principal
 LIMIT $limit;
 
 -- section: by_action
-SELECT service, eventName, errorCode, count(*) AS denied, count(DISTINCT principal) AS principals
+SELECT service, eventName, errorCode, sum(denied)::BIGINT AS denied, count(DISTINCT principal) AS principals
 FROM {denied}
 GROUP BY service, eventName, errorCode
 ORDER BY denied DESC, service, eventName, errorCode
 LIMIT $limit;
 
 -- section: recent
-SELECT eventTime, recipientAccountId, awsRegion, principal, service, eventName, errorCode, errorMessage,
+SELECT eventTime, recipientAccountId, awsRegion,
+       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
+       replace(eventSource, '.amazonaws.com', '') AS service, eventName, errorCode, errorMessage,
        sourceIPAddress
-FROM {denied}
+FROM cloudtrail
+WHERE {filters} AND (errorCode ILIKE '%AccessDenied%' OR errorCode ILIKE '%Unauthorized%')
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;

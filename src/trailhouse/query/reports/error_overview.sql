@@ -5,13 +5,26 @@
 -- An error is an event with an errorCode. error_rate = errors / events.
 
 -- section: _counts
-SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period, event_date,
-       replace(eventSource, '.amazonaws.com', '') AS service, eventName,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       errorCode, count(*) AS events, min(eventTime) AS first_seen, max(eventTime) AS last_seen
+-- Every event, by cheap keys only: the day (and, for --interval hour, the hour), service and
+-- errorCode. The period is computed per group from its first eventTime (every row of a group
+-- falls in the same UTC hour, hence the same period), so no time function runs per event.
+SELECT date_trunc($interval, make_timestamp(epoch_us(min(eventTime)))) AS period,
+       replace(eventSource, '.amazonaws.com', '') AS service, errorCode, count(*) AS events
 FROM cloudtrail
 WHERE {filters}
+GROUP BY event_date,
+         CASE WHEN $interval = 'hour'
+              THEN epoch_us(eventTime) - (epoch_us(eventTime) % 3600000000 + 3600000000) % 3600000000 END,
+         eventSource, errorCode;
+
+-- section: _errors
+-- The failed events only, by what the error sections report on.
+SELECT event_date, replace(eventSource, '.amazonaws.com', '') AS service, eventName,
+       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
+       errorCode, count(*) AS errors, min(eventTime) AS first_seen, max(eventTime) AS last_seen
+FROM cloudtrail
+WHERE errorCode IS NOT NULL AND {filters}
 GROUP BY ALL;
 
 -- section: over_time
@@ -23,18 +36,16 @@ GROUP BY period
 ORDER BY period;
 
 -- section: top_error_codes
-SELECT errorCode, sum(events)::BIGINT AS errors, count(DISTINCT principal) AS principals,
+SELECT errorCode, sum(errors)::BIGINT AS errors, count(DISTINCT principal) AS principals,
        count(DISTINCT service) AS services
-FROM {counts}
-WHERE errorCode IS NOT NULL
+FROM {errors}
 GROUP BY errorCode
 ORDER BY errors DESC, errorCode
 LIMIT $limit;
 
 -- section: by_principal
-SELECT principal, errorCode, sum(events)::BIGINT AS errors
-FROM {counts}
-WHERE errorCode IS NOT NULL
+SELECT principal, errorCode, sum(errors)::BIGINT AS errors
+FROM {errors}
 GROUP BY principal, errorCode
 ORDER BY errors DESC, principal, errorCode
 LIMIT $limit;
@@ -52,12 +63,11 @@ LIMIT $limit;
 
 -- section: recurring
 SELECT errorCode, service, eventName, principal,
-       sum(events)::BIGINT AS errors,
+       sum(errors)::BIGINT AS errors,
        count(DISTINCT event_date) AS days,
        min(first_seen) AS first_seen,
        max(last_seen) AS last_seen
-FROM {counts}
-WHERE errorCode IS NOT NULL
+FROM {errors}
 GROUP BY errorCode, service, eventName, principal
 HAVING count(DISTINCT event_date) >= $min_days
 ORDER BY days DESC, errors DESC, errorCode, service, eventName, principal

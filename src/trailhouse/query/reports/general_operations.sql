@@ -5,20 +5,37 @@
 -- principal id or identity type. service: eventSource without ".amazonaws.com".
 
 -- section: _counts
-SELECT date_trunc($interval, timezone('UTC', eventTime)) AS period, recipientAccountId, awsRegion,
-       replace(eventSource, '.amazonaws.com', '') AS service, eventName,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       userIdentity.type AS principal_type,
-       count(*) AS events, count(errorCode) AS errors
-FROM cloudtrail
-WHERE {filters}
-GROUP BY ALL;
+-- One scan answers every section but top_resources: one grouping set per section, so no group
+-- holds all seven keys at once. Time is grouped by day (and, for --interval hour, by hour) and
+-- each group's period comes from its first eventTime: every row of a group falls in the same UTC
+-- hour, hence the same period, and no time function runs per event.
+SELECT GROUPING(event_date, hour_start, recipientAccountId) = 0 AS by_time,
+       GROUPING(eventSource, eventName) = 0 AS by_event,
+       GROUPING(awsRegion) = 0 AS by_region,
+       GROUPING(principal, principal_type) = 0 AS by_principal,
+       date_trunc($interval, make_timestamp(epoch_us(min(eventTime)))) AS period,
+       recipientAccountId, awsRegion, replace(eventSource, '.amazonaws.com', '') AS service, eventName,
+       principal, principal_type, count(*) AS events, count(errorCode) AS errors
+FROM (
+    SELECT event_date,
+           CASE WHEN $interval = 'hour'
+                THEN epoch_us(eventTime) - (epoch_us(eventTime) % 3600000000 + 3600000000) % 3600000000
+           END AS hour_start,
+           eventTime, recipientAccountId, awsRegion, eventSource, eventName,
+           coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                    userIdentity.principalId, userIdentity.type) AS principal,
+           userIdentity.type AS principal_type, errorCode
+    FROM cloudtrail
+    WHERE {filters}
+)
+GROUP BY GROUPING SETS ((event_date, hour_start, recipientAccountId), (eventSource, eventName), (awsRegion),
+                        (principal, principal_type));
 
 -- section: over_time
 SELECT period, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
        count(DISTINCT recipientAccountId) AS accounts
 FROM {counts}
+WHERE by_time
 GROUP BY period
 ORDER BY period;
 
@@ -26,6 +43,7 @@ ORDER BY period;
 SELECT service, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
        count(DISTINCT eventName) AS actions
 FROM {counts}
+WHERE by_event
 GROUP BY service
 ORDER BY events DESC, service
 LIMIT $limit;
@@ -33,6 +51,7 @@ LIMIT $limit;
 -- section: by_region
 SELECT awsRegion, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
 FROM {counts}
+WHERE by_region
 GROUP BY awsRegion
 ORDER BY events DESC, awsRegion
 LIMIT $limit;
@@ -40,6 +59,7 @@ LIMIT $limit;
 -- section: by_account
 SELECT recipientAccountId, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
 FROM {counts}
+WHERE by_time
 GROUP BY recipientAccountId
 ORDER BY events DESC, recipientAccountId
 LIMIT $limit;
@@ -48,6 +68,7 @@ LIMIT $limit;
 SELECT principal, any_value(principal_type) AS principal_type,
        sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
 FROM {counts}
+WHERE by_principal
 GROUP BY principal
 ORDER BY events DESC, principal
 LIMIT $limit;
@@ -55,6 +76,7 @@ LIMIT $limit;
 -- section: top_events
 SELECT service, eventName, sum(events)::BIGINT AS events
 FROM {counts}
+WHERE by_event
 GROUP BY service, eventName
 ORDER BY events DESC, service, eventName
 LIMIT $limit;

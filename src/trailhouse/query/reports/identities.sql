@@ -5,13 +5,12 @@
 -- or identity type. The identities view answers the same over the whole lake.
 
 -- section: _ids
+-- One row per principal, identity type, account and service: plain keys, no lists per event.
 SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
-       userIdentity.type AS principal_type,
+       userIdentity.type AS principal_type, recipientAccountId, eventSource,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen,
-       count(*) AS events, count(errorCode) AS errors,
-       list(DISTINCT recipientAccountId) AS accounts,
-       list(DISTINCT replace(eventSource, '.amazonaws.com', '')) AS service_names
+       count(*) AS events, count(errorCode) AS errors
 FROM cloudtrail
 WHERE {filters} AND ($type IS NULL OR userIdentity.type = $type)
 GROUP BY ALL;
@@ -20,9 +19,9 @@ GROUP BY ALL;
 SELECT principal, any_value(principal_type) AS principal_type,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen,
        sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
-       list_sort(list_distinct(flatten(list(accounts)))) AS accounts,
-       len(list_distinct(flatten(list(service_names)))) AS services,
-       list_sort(list_distinct(flatten(list(service_names)))) AS service_names
+       list_sort(list_distinct(list(recipientAccountId))) AS accounts,
+       count(DISTINCT replace(eventSource, '.amazonaws.com', '')) AS services,
+       list_sort(list_distinct(list(replace(eventSource, '.amazonaws.com', '')))) AS service_names
 FROM {ids}
 GROUP BY principal
 ORDER BY events DESC, principal
