@@ -2,20 +2,26 @@
 
 CloudTrail's digest lists, for each log file, the hex SHA-256 of the file after gunzip. Both the
 signer and the validator hash through here, so they cannot disagree about what is hashed.
+
+Where the time goes (CloudTrail JSON inflates about 6x): inflating and SHA-256 cost about the same
+per uncompressed byte, and both release the GIL. Compressed input is inflated a `PIECE` at a time so
+that its output (a few hundred KB) is hashed while it is still in the CPU cache, and local files are
+read into one buffer reused for a whole batch of files rather than a new bytes object per read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from io import RawIOBase
 from pathlib import Path
-from typing import IO
 
 from isal import isal_zlib
 
-CHUNK = 1 << 20  # read size: large enough that per-call overhead vanishes, small enough to bound memory
+READ_SIZE = 1 << 20  # one read of a local file: large enough that per-call overhead vanishes
+PIECE = 32 << 10  # compressed bytes per inflate call; the output stays in cache for SHA-256
 _GZIP_MAGIC = b"\x1f\x8b"
 _EVENT_TIME = re.compile(rb'"eventTime"\s*:\s*"([0-9T:.Z+-]{10,40})"')
 _TAIL = 64  # bytes kept between chunks so an eventTime split across two chunks is still seen
@@ -31,16 +37,36 @@ class FileHash:
     newest_event: str | None = None
 
 
-def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """Uncompressed bytes of a (possibly multi-member) gzip stream, or the bytes as they are."""
-    first = next(chunks, b"")
-    if not first.startswith(_GZIP_MAGIC):
-        if first:
-            yield first
-        yield from chunks
+Chunk = bytes | bytearray | memoryview
+
+
+def _pieces(chunks: Iterable[Chunk]) -> Iterator[memoryview]:
+    """The chunks cut into `PIECE`-sized views (no copy)."""
+    for chunk in chunks:
+        view = memoryview(chunk)
+        if len(view) <= PIECE:
+            if view:
+                yield view
+            continue
+        for start in range(0, len(view), PIECE):
+            yield view[start : start + PIECE]
+
+
+def _inflate(chunks: Iterable[Chunk]) -> Iterator[Chunk]:
+    """Uncompressed bytes of a (possibly multi-member) gzip stream, or the bytes as they are.
+
+    Each chunk yielded is used before the next is asked for: chunks may be views of a reused buffer.
+    """
+    pieces = _pieces(chunks)
+    first = next(pieces, None)
+    if first is None:
+        return
+    if first[:2] != _GZIP_MAGIC:
+        yield first
+        yield from pieces
         return
     inflater = isal_zlib.decompressobj(31)
-    pending: bytes | None = first
+    pending: Chunk | None = first
     while pending is not None:
         data = pending
         while data:
@@ -53,24 +79,24 @@ def _inflate(chunks: Iterator[bytes]) -> Iterator[bytes]:
                 inflater = isal_zlib.decompressobj(31)
             else:
                 data = b""
-        pending = next(chunks, None)
+        pending = next(pieces, None)
     tail = inflater.flush()
     if tail:
         yield tail
 
 
-def hash_chunks(chunks: Iterable[bytes], *, event_times: bool = False) -> FileHash:
+def hash_chunks(chunks: Iterable[Chunk], *, event_times: bool = False) -> FileHash:
     """Hash a stored object's bytes (gzip or plain), streaming."""
     digest = hashlib.sha256()
     size = 0
     oldest: bytes | None = None
     newest: bytes | None = None
     carry = b""
-    for data in _inflate(iter(chunks)):
+    for data in _inflate(chunks):
         digest.update(data)
         size += len(data)
         if event_times:
-            window = carry + data
+            window = carry + bytes(data)
             for match in _EVENT_TIME.finditer(window):
                 if match.end() <= len(carry):
                     continue  # already seen in the previous window
@@ -86,16 +112,18 @@ def hash_chunks(chunks: Iterable[bytes], *, event_times: bool = False) -> FileHa
     )
 
 
-def read_chunks(stream: IO[bytes], size: int = CHUNK) -> Iterator[bytes]:
-    read: Callable[[int], bytes] = stream.read
-    while chunk := read(size):
-        yield chunk
+def read_into(stream: RawIOBase, buffer: bytearray) -> Iterator[memoryview]:
+    """A file's bytes as views of `buffer`, refilled by each read: use each before asking for the next."""
+    view = memoryview(buffer)
+    while count := stream.readinto(view):
+        yield view[:count]
 
 
-def hash_path(path: Path | str, *, event_times: bool = False) -> FileHash:
-    """Hash a local file (gzip or plain) without holding it in memory."""
-    with open(path, "rb") as stream:
-        return hash_chunks(read_chunks(stream), event_times=event_times)
+def hash_path(path: Path | str, *, event_times: bool = False, buffer: bytearray | None = None) -> FileHash:
+    """Hash a local file (gzip or plain) without holding it in memory; `buffer` may be reused across files."""
+    with open(path, "rb", buffering=0) as stream:
+        chunks = read_into(stream, bytearray(READ_SIZE) if buffer is None else buffer)
+        return hash_chunks(chunks, event_times=event_times)
 
 
 def gunzip(data: bytes) -> bytes:
@@ -103,7 +131,7 @@ def gunzip(data: bytes) -> bytes:
     return b"".join(_inflate(iter([data])))
 
 
-def hash_uri(uri: str) -> FileHash | None:
+def hash_uri(uri: str, buffer: bytearray | None = None) -> FileHash | None:
     """Hash a log file at a local path or s3:// uri; None when it does not exist (runs in workers)."""
     if uri.startswith("s3://"):
         from trailhouse.sources import digest_objects
@@ -112,11 +140,12 @@ def hash_uri(uri: str) -> FileHash | None:
         chunks = digest_objects.stream_object(bucket, key)
         return None if chunks is None else hash_chunks(chunks)
     try:
-        return hash_path(uri)
+        return hash_path(uri, buffer=buffer)
     except (FileNotFoundError, IsADirectoryError):
         return None
 
 
 def hash_uris(uris: list[str]) -> list[FileHash | None]:
-    """`hash_uri` of several files: one task for a worker process."""
-    return [hash_uri(uri) for uri in uris]
+    """`hash_uri` of several files, one read buffer for all: one task for a worker."""
+    buffer = bytearray(READ_SIZE)
+    return [hash_uri(uri, buffer) for uri in uris]

@@ -103,16 +103,18 @@ class FolderStore:
         self._digests: list[Found] = []
         self._logs: list[Found] = []
         self._index = _LogIndex()
+        # Plain strings, not Path objects: a bucket holds tens of thousands of files.
+        start = len(os.path.join(self.root, ""))
         for folder, _dirs, files in os.walk(self.root):
             for file_name in files:
-                path = Path(folder) / file_name
-                key = path.relative_to(self.root).as_posix()
+                path = os.path.join(folder, file_name)
+                key = path[start:].replace(os.sep, "/")
                 info = classify_key(key)
                 if info.kind == "digest":
-                    self._digests.append(Found(key, str(path)))
+                    self._digests.append(Found(key, path))
                 elif info.kind == "events" and info.account:
-                    self._logs.append(Found(key, str(path)))
-                    self._index.add(key, str(path))
+                    self._logs.append(Found(key, path))
+                    self._index.add(key, path)
 
     def digests(self) -> Iterator[Found]:
         return iter(self._digests)

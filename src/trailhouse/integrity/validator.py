@@ -1,8 +1,10 @@
 """Validate CloudTrail logs against their digests: read the digests, check the chains, hash the log files.
 
 Hashing dominates (every log file is read and inflated), so it runs in a pool of workers with a
-bounded number of files in flight: memory stays flat whatever the bucket's size. `sequential=True`
-hashes one file at a time, as `aws cloudtrail validate-logs` does (the benchmark's baseline).
+bounded number of files in flight: memory stays flat whatever the bucket's size. Workers take
+batches of paths and hand back only the hashes, and they start as soon as the digests are read, so
+the signatures and chains are checked while files are being hashed. `sequential=True` hashes one
+file at a time in the calling thread.
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import datetime as dt
 import multiprocessing
 import os
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from itertools import chain, islice
 from typing import Any, Literal, TypeVar
 
 from trailhouse.errors import IntegrityError, ObjectReadError
 from trailhouse.integrity.chain import ChainResult, Gap, LoadedDigest, check_chains
-from trailhouse.integrity.hashing import FileHash, gunzip, hash_uri, hash_uris
+from trailhouse.integrity.hashing import FileHash, gunzip, hash_uris
 from trailhouse.integrity.outcomes import Finding, Status, ValidationSummary
 from trailhouse.integrity.public_keys import KeyRing
 from trailhouse.integrity.stores import Found, Store
@@ -29,7 +33,8 @@ Pool = Literal["thread", "process"]
 T = TypeVar("T")
 R = TypeVar("R")
 _HOUR = dt.timedelta(hours=1)
-PROCESS_POOL_FROM = 256  # listed log files from which spawning worker processes pays off
+HASH_BATCH = 16  # local log files per worker task: a round trip costs more than hashing a small file
+HASH_AHEAD = 8  # batches in flight per worker: enough work queued to last while the chains are checked
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ def bounded_map(
     workers: int,
     pool: Pool = "thread",
     arg: Callable[[T], Any] | None = None,
+    ahead: int = 4,
 ) -> Iterator[tuple[T, R]]:
-    """(item, fn(arg(item))) for each item, by `workers` workers with at most 4 per worker in flight.
+    """(item, fn(arg(item))) for each item, by `workers` workers with at most `ahead` per worker in flight.
 
     With processes (spawn), `fn` and `arg(item)` must pickle; `fn` should live in a light module.
     """
@@ -97,13 +103,13 @@ def bounded_map(
         executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
     else:
         executor = ThreadPoolExecutor(workers)
-    limit = workers * 4
+    limit = workers * ahead
     with executor:
-        pending: list[tuple[T, Future[R]]] = []
+        pending: deque[tuple[T, Future[R]]] = deque()
         for item in items:
             pending.append((item, executor.submit(fn, arg(item) if arg else item)))
             if len(pending) >= limit:
-                done, future = pending.pop(0)
+                done, future = pending.popleft()
                 yield done, future.result()
         for done, future in pending:
             yield done, future.result()
@@ -146,10 +152,10 @@ class _LogTask:
     key: str  # s3Object as listed
     expected: str
     digest: str  # identity of the listing digest
-    digest_status: Status
+    claim: str  # the listing digest's digestS3Object: its outcome is known once the chains are checked
 
 
-def _log_finding(task: _LogTask, result: FileHash | None) -> Finding:
+def _log_finding(task: _LogTask, result: FileHash | None, digest_status: Status) -> Finding:
     source = identity(task.key)
     if result is None:
         listed = f"listed in {task.digest}"
@@ -158,26 +164,21 @@ def _log_finding(task: _LogTask, result: FileHash | None) -> Finding:
         detail = f"SHA-256 of the uncompressed file is {result.sha256}; the digest recorded {task.expected}"
         return Finding("log", "invalid", task.uri, source, detail, "hash value doesn't match", task.digest)
     moved = "" if task.uri.endswith(task.key) else f"found at {task.uri}, listed as {task.key}"
-    if task.digest_status == "valid":
+    if digest_status == "valid":
         return Finding("log", "valid", task.uri, source, moved, "moved" if moved else "", task.digest)
-    why = "its digest is unverifiable" if task.digest_status == "unverified" else "its digest is not valid"
+    why = "its digest is unverifiable" if digest_status == "unverified" else "its digest is not valid"
     detail = f"hash matches {task.digest}, but {why}" + (f"; {moved}" if moved else "")
     return Finding("log", "unverified", task.uri, source, detail, "digest not verified", task.digest)
 
 
 def _log_tasks(
-    store: Store,
-    loaded: list[LoadedDigest],
-    chains: ChainResult,
-    emit: Callable[[Finding], None],
-    skip: set[str],
+    store: Store, loaded: list[LoadedDigest], emit: Callable[[Finding], None], skip: set[str]
 ) -> Iterator[_LogTask]:
     """One task per listed log file to hash; files that are not there become findings at once."""
     seen: set[str] = set()
     for item in loaded:
         if item.digest is None:
             continue
-        status = chains.status_by_claim.get(item.claim, "unverified")
         for entry in item.digest.get("logFiles", []):
             key = str(entry.get("s3Object", ""))
             source = identity(key)
@@ -191,7 +192,21 @@ def _log_tasks(
                 listed = f"listed in {digest}"
                 emit(Finding("log", "missing", where, source, listed, "not found", digest))
                 continue
-            yield _LogTask(uri, key, str(entry.get("hashValue", "")), digest, status)
+            yield _LogTask(uri, key, str(entry.get("hashValue", "")), digest, item.claim)
+
+
+def _hash_logs(
+    tasks: Iterable[_LogTask], *, workers: int, pool: Pool, sequential: bool, batch: int
+) -> Iterator[tuple[_LogTask, FileHash | None]]:
+    """Each task with its file's hash, hashed by batches of paths (only the hashes come back)."""
+    batches = _batched(tasks, batch)
+    hashed: Iterable[tuple[list[_LogTask], list[FileHash | None]]]
+    if sequential:
+        hashed = ((group, hash_uris(_uris(group))) for group in batches)
+    else:
+        hashed = bounded_map(hash_uris, batches, workers=workers, pool=pool, arg=_uris, ahead=HASH_AHEAD)
+    for done, results in hashed:
+        yield from zip(done, results, strict=True)
 
 
 def _unlisted(
@@ -238,8 +253,8 @@ def validate(
     `skip_logs`: identities of log files already known valid (not hashed again).
     `sink` sees every finding as it is made; with `keep_valid_logs=False` the summary counts valid
     log files without keeping them, so memory does not grow with the bucket.
-    `pool`: threads or spawned processes; by default processes for many local files (hashing is
-    CPU-bound and threads hand the GIL back and forth), threads for S3 or a few files.
+    `pool`: threads or spawned processes; by default threads (inflating and SHA-256 release the GIL,
+    and threads cost no start-up), processes only when asked for.
     """
     scope = scope or Scope()
     workers = 1 if sequential else (workers or default_workers())
@@ -247,11 +262,7 @@ def validate(
     reads = bounded_map(lambda item: load_digest(store, item), found, workers=workers)
     loaded = [digest for _item, digest in reads]
     ring = keys(loaded) if callable(keys) else keys
-    chains = check_chains(loaded, ring, store, range_start=scope.start)
-    if pool is None:
-        count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
-        pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
-    findings = list(chains.findings)
+    findings: list[Finding] = []
     omitted = 0
 
     def emit(finding: Finding) -> None:
@@ -263,21 +274,18 @@ def validate(
         else:
             omitted += 1
 
+    tasks = _log_tasks(store, loaded, emit, skip_logs or set())
+    batch = 1 if store.remote else HASH_BATCH
+    hashed = _hash_logs(tasks, workers=workers, pool=pool or "thread", sequential=sequential, batch=batch)
+    # Asking for the first result sets the workers going; the chains are checked meanwhile.
+    first = [] if sequential else list(islice(hashed, 1))
+    chains = check_chains(loaded, ring, store, range_start=scope.start)
+    findings.extend(chains.findings)
     if sink is not None:
         for finding in chains.findings:
             sink(finding)
-    tasks = _log_tasks(store, loaded, chains, emit, skip_logs or set())
-    hashed: Iterable[tuple[_LogTask, FileHash | None]]
-    if sequential:
-        hashed = ((task, hash_uri(task.uri)) for task in tasks)
-    elif pool == "process":
-        # Several files per task: a process round trip costs more than hashing a small file.
-        batches = bounded_map(hash_uris, _batched(tasks, 16), workers=workers, pool=pool, arg=_uris)
-        hashed = (pair for batch, results in batches for pair in zip(batch, results, strict=True))
-    else:
-        hashed = bounded_map(hash_uri, tasks, workers=workers, pool=pool, arg=lambda task: task.uri)
-    for task, result in hashed:
-        emit(_log_finding(task, result))
+    for task, result in chain(first, hashed):
+        emit(_log_finding(task, result, chains.status_by_claim.get(task.claim, "unverified")))
     listed = set(skip_logs or ())
     for item in loaded:
         if item.digest is not None:
