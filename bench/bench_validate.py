@@ -10,7 +10,11 @@ The page cache is warmed first, so every contender reads from memory.
     TRAILHOUSE_BENCH_GB=0.1 .venv/bin/python bench/bench_validate.py   # quicker
 
 The bucket is generated once (by `trailhouse sample`, else by a small writer here) and kept in
-$TRAILHOUSE_BENCH_DIR (default /tmp/trailhouse-bench) for later runs.
+$TRAILHOUSE_BENCH_DIR (default /tmp/trailhouse-bench) for later runs. Peak memory is the resident
+high-water mark of each contender alone (reset between contenders; the largest worker process's for
+the process pool), beside the whole process's.
+
+Spawned worker processes re-import this module, so it imports Trailhouse only inside functions.
 """
 
 from __future__ import annotations
@@ -26,13 +30,10 @@ import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from trailhouse.integrity.public_keys import KeyRing, load_public_keys, verify_signature
-from trailhouse.integrity.signer import PUBLIC_KEYS_FILE, write_digests
-from trailhouse.integrity.stores import FolderStore
-from trailhouse.integrity.validator import validate
-from trailhouse.model.digest import string_to_sign
+if TYPE_CHECKING:
+    from trailhouse.integrity.public_keys import KeyRing
 
 GIB = 1 << 30
 GZ_BYTES_PER_EVENT = 268  # measured on `trailhouse sample` output; only used to size the sample
@@ -48,6 +49,8 @@ def _size(paths: list[Path]) -> int:
 
 def _own_writer(root: Path, target: int) -> None:
     """A plain writer (used when the sample generator is not installed): random-ish events, hourly files."""
+    from trailhouse.integrity.signer import write_digests
+
     rng = random.Random(7)
     written, hour = 0, 0
     while written < target:
@@ -102,6 +105,9 @@ def generate(root: Path, target: int, report: Callable[[str], None]) -> None:
 
 def aws_cli_style(root: Path, ring: KeyRing) -> tuple[int, int, int]:
     """One file at a time, as `aws cloudtrail validate-logs` does: (valid digests, valid logs, invalid)."""
+    from trailhouse.integrity.public_keys import verify_signature
+    from trailhouse.model.digest import string_to_sign
+
     digests = sorted(
         (p for p in root.rglob("*.json.gz") if "CloudTrail-Digest" in p.as_posix()), reverse=True
     )
@@ -135,14 +141,43 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _timed(fn: Callable[[], Any], cpu: dict[str, float], label: str) -> tuple[float, Any]:
+def _reset_peak() -> bool:
+    """Start this process's resident high-water mark afresh (Linux); False where that cannot be done."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _peak_mib() -> float:
+    """This process's resident high-water mark since the last reset, else since it started."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(fn: Callable[[], Any], cpu: dict[str, float], label: str) -> tuple[float, Any, float]:
+    """(wall seconds, result, peak MiB); CPU seconds into `cpu[label]`."""
+    _reset_peak()
     started, cpu_started = time.perf_counter(), _cpu()
     result = fn()
     cpu[label] = _cpu() - cpu_started
-    return time.perf_counter() - started, result
+    elapsed = time.perf_counter() - started
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest reaped child
+    return elapsed, result, max(_peak_mib(), workers if label.endswith("processes") else 0.0)
 
 
 def run(report: Callable[[str], None] = print) -> dict[str, float]:
+    from trailhouse.integrity.public_keys import KeyRing, load_public_keys
+    from trailhouse.integrity.signer import PUBLIC_KEYS_FILE
+    from trailhouse.integrity.stores import FolderStore
+    from trailhouse.integrity.validator import validate
+
     target = int(float(os.environ.get("TRAILHOUSE_BENCH_GB", "1")) * GIB)
     root = Path(os.environ.get("TRAILHOUSE_BENCH_DIR", "/tmp/trailhouse-bench")) / f"validate-{target}"
     generate(root, target, report)
@@ -165,11 +200,13 @@ def run(report: Callable[[str], None] = print) -> dict[str, float]:
     # Round robin, best of `rounds`: load from other work on the machine hits every contender alike.
     seconds: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    peak: dict[str, float] = {}
     digests_ok = logs_ok = 0
     for _round in range(rounds):
         for label, work in contenders:
             used: dict[str, float] = {}
-            elapsed, result = _timed(work, used, label)
+            elapsed, result, high = _timed(work, used, label)
+            peak[label] = max(peak.get(label, 0.0), high)
             if label == baseline_label:
                 digests_ok, logs_ok, bad = result
                 assert bad == 0 and logs_ok == len(logs), (bad, logs_ok, len(logs))
@@ -179,10 +216,13 @@ def run(report: Callable[[str], None] = print) -> dict[str, float]:
                 seconds[label], cpu[label] = elapsed, used[label]
     baseline = seconds[baseline_label]
     best = min(seconds["trailhouse, threads"], seconds["trailhouse, processes"])
-    report(f"{'validator':<28}{'seconds':>9}{'MiB/s gz':>10}{'x baseline':>12}{'CPU s':>8}")
+    report(f"{'validator':<28}{'seconds':>9}{'MiB/s gz':>10}{'x baseline':>12}{'CPU s':>8}{'peak MiB':>10}")
     for label, value in seconds.items():
         speed = gz / value / (1 << 20)
-        report(f"{label:<28}{value:>9.2f}{speed:>10.0f}{baseline / value:>12.2f}{cpu[label]:>8.1f}")
+        figures = (
+            f"{value:>9.2f}{speed:>10.0f}{baseline / value:>12.2f}{cpu[label]:>8.1f}{peak[label]:>10.0f}"
+        )
+        report(f"{label:<28}{figures}")
     load = os.getloadavg()[0]
     report(f"Best of {rounds} rounds; load average at the end: {load:.1f} on {os.cpu_count()} CPUs")
     report(f"Digests: {digests_ok:,} valid; log files: {logs_ok:,} valid")

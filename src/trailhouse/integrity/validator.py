@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from itertools import chain, islice
 from typing import Any, Literal, TypeVar
 
@@ -33,6 +34,7 @@ Pool = Literal["thread", "process"]
 T = TypeVar("T")
 R = TypeVar("R")
 _HOUR = dt.timedelta(hours=1)
+PROCESS_POOL_FROM = 256  # listed local log files from which spawning worker processes pays off
 HASH_BATCH = 16  # local log files per worker task: a round trip costs more than hashing a small file
 HASH_AHEAD = 8  # batches in flight per worker: enough work queued to last while the chains are checked
 
@@ -253,14 +255,18 @@ def validate(
     `skip_logs`: identities of log files already known valid (not hashed again).
     `sink` sees every finding as it is made; with `keep_valid_logs=False` the summary counts valid
     log files without keeping them, so memory does not grow with the bucket.
-    `pool`: threads or spawned processes; by default threads (inflating and SHA-256 release the GIL,
-    and threads cost no start-up), processes only when asked for.
+    `pool`: threads or spawned processes; by default processes for many local files, threads for S3
+    or a few files. Inflating and SHA-256 release the GIL, so threads do as well on idle cores, but
+    when other work takes a core they queue for the GIL at every piece and fall behind.
     """
     scope = scope or Scope()
     workers = 1 if sequential else (workers or default_workers())
     found = [item for item in store.digests() if scope.has_digest(item.key)]
-    reads = bounded_map(lambda item: load_digest(store, item), found, workers=workers)
-    loaded = [digest for _item, digest in reads]
+    read = partial(load_digest, store)
+    if store.remote:  # threads overlap the requests
+        loaded = [digest for _item, digest in bounded_map(read, found, workers=workers)]
+    else:  # a few KB each: threads would only pass the GIL back and forth
+        loaded = [read(item) for item in found]
     ring = keys(loaded) if callable(keys) else keys
     findings: list[Finding] = []
     omitted = 0
@@ -275,8 +281,11 @@ def validate(
             omitted += 1
 
     tasks = _log_tasks(store, loaded, emit, skip_logs or set())
+    if pool is None:
+        count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
+        pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
     batch = 1 if store.remote else HASH_BATCH
-    hashed = _hash_logs(tasks, workers=workers, pool=pool or "thread", sequential=sequential, batch=batch)
+    hashed = _hash_logs(tasks, workers=workers, pool=pool, sequential=sequential, batch=batch)
     # Asking for the first result sets the workers going; the chains are checked meanwhile.
     first = [] if sequential else list(islice(hashed, 1))
     chains = check_chains(loaded, ring, store, range_start=scope.start)
