@@ -5,43 +5,58 @@
 -- Lambda: lambda.amazonaws.com Invoke events; the function is requestParameters.functionName,
 -- else the first resource ARN.
 
--- section: s3_by_principal
+-- section: _s3
+-- The S3 data events in scope by principal, bucket, action and readOnly: a few thousand rows
+-- that the sections aggregate further (distinct counts over them, not over the events).
 SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
-       json_extract_string(requestParameters, '$.bucketName') AS bucket,
-       count(*) FILTER (WHERE readOnly) AS reads,
-       count(*) FILTER (WHERE NOT readOnly) AS writes,
-       count(errorCode) AS errors,
-       count(DISTINCT json_extract_string(requestParameters, '$.key')) AS objects,
-       min(eventTime) AS first_seen, max(eventTime) AS last_seen
+       json_extract_string(requestParameters, '$.bucketName') AS bucket, eventName, readOnly,
+       count(*) AS events, count(errorCode) AS errors, min(eventTime) AS first_seen, max(eventTime) AS last_seen
 FROM cloudtrail
 WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}
   AND ($bucket IS NULL OR json_extract_string(requestParameters, '$.bucketName') = $bucket)
-GROUP BY principal, bucket
-ORDER BY reads + writes DESC, principal, bucket
-LIMIT $limit;
+GROUP BY ALL;
+
+-- section: s3_by_principal
+-- Distinct objects (keys are nearly unique, so counting them is the costly part) only for the
+-- principal-bucket pairs listed.
+WITH pairs AS (
+    SELECT principal, bucket,
+           coalesce(sum(events) FILTER (WHERE readOnly), 0)::BIGINT AS reads,
+           coalesce(sum(events) FILTER (WHERE NOT readOnly), 0)::BIGINT AS writes,
+           sum(errors)::BIGINT AS errors, min(first_seen) AS first_seen, max(last_seen) AS last_seen
+    FROM {s3}
+    GROUP BY principal, bucket
+    ORDER BY reads + writes DESC, principal, bucket
+    LIMIT $limit
+), objects AS (
+    SELECT principal, bucket, count(DISTINCT key) AS objects
+    FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                          userIdentity.principalId, userIdentity.type) AS principal,
+                 target[1] AS bucket, target[2] AS key
+          FROM (SELECT userIdentity, json_extract_string(requestParameters, ['$.bucketName', '$.key']) AS target
+                FROM cloudtrail
+                WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}))
+    SEMI JOIN pairs USING (principal, bucket)
+    GROUP BY principal, bucket
+)
+SELECT principal, bucket, reads, writes, errors, coalesce(objects, 0) AS objects, first_seen, last_seen
+FROM pairs LEFT JOIN objects USING (principal, bucket)
+ORDER BY reads + writes DESC, principal, bucket;
 
 -- section: s3_by_bucket
-SELECT json_extract_string(requestParameters, '$.bucketName') AS bucket,
-       count(*) FILTER (WHERE readOnly) AS reads,
-       count(*) FILTER (WHERE NOT readOnly) AS writes,
-       count(errorCode) AS errors,
-       count(DISTINCT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                               userIdentity.principalId, userIdentity.type)) AS principals
-FROM cloudtrail
-WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}
-  AND ($bucket IS NULL OR json_extract_string(requestParameters, '$.bucketName') = $bucket)
+SELECT bucket, coalesce(sum(events) FILTER (WHERE readOnly), 0)::BIGINT AS reads,
+       coalesce(sum(events) FILTER (WHERE NOT readOnly), 0)::BIGINT AS writes,
+       sum(errors)::BIGINT AS errors, count(DISTINCT principal) AS principals
+FROM {s3}
 GROUP BY bucket
 ORDER BY reads + writes DESC, bucket
 LIMIT $limit;
 
 -- section: s3_by_action
-SELECT eventName, count(*) AS events, count(errorCode) AS errors,
-       count(DISTINCT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                               userIdentity.principalId, userIdentity.type)) AS principals
-FROM cloudtrail
-WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}
-  AND ($bucket IS NULL OR json_extract_string(requestParameters, '$.bucketName') = $bucket)
+SELECT eventName, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
+       count(DISTINCT principal) AS principals
+FROM {s3}
 GROUP BY eventName
 ORDER BY events DESC, eventName
 LIMIT $limit;
