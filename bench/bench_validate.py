@@ -10,15 +10,16 @@ The page cache is warmed first, so every contender reads from memory.
     TRAILHOUSE_BENCH_GB=0.1 .venv/bin/python bench/bench_validate.py   # quicker
 
 The bucket is generated once (by `trailhouse sample`, else by a small writer here) and kept in
-$TRAILHOUSE_BENCH_DIR (default /tmp/trailhouse-bench) for later runs. Peak memory is the resident
-high-water mark of each contender alone (reset between contenders; the largest worker process's for
-the process pool), beside the whole process's.
+$TRAILHOUSE_BENCH_DIR (default /tmp/trailhouse-bench) for later runs. Peak memory is this
+process's resident high-water mark during each contender (reset before each, so it starts from
+what the imports and the warm-up left); the process pool's workers are not in it.
 
 Spawned worker processes re-import this module, so it imports Trailhouse only inside functions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -141,13 +142,10 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _reset_peak() -> bool:
-    """Start this process's resident high-water mark afresh (Linux); False where that cannot be done."""
-    try:
+def _reset_peak() -> None:
+    """Start this process's resident high-water mark afresh (Linux; elsewhere it keeps counting)."""
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
 
 
 def _peak_mib() -> float:
@@ -167,9 +165,7 @@ def _timed(fn: Callable[[], Any], cpu: dict[str, float], label: str) -> tuple[fl
     started, cpu_started = time.perf_counter(), _cpu()
     result = fn()
     cpu[label] = _cpu() - cpu_started
-    elapsed = time.perf_counter() - started
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest reaped child
-    return elapsed, result, max(_peak_mib(), workers if label.endswith("processes") else 0.0)
+    return time.perf_counter() - started, result, _peak_mib()
 
 
 def run(report: Callable[[str], None] = print) -> dict[str, float]:
