@@ -87,7 +87,7 @@ def default_workers() -> int:
     return max(2, min(32, (os.cpu_count() or 1)))
 
 
-def bounded_map(
+def submitted(
     fn: Callable[[Any], R],
     items: Iterable[T],
     *,
@@ -95,9 +95,11 @@ def bounded_map(
     pool: Pool = "thread",
     arg: Callable[[T], Any] | None = None,
     ahead: int = 4,
-) -> Iterator[tuple[T, R]]:
-    """(item, fn(arg(item))) for each item, by `workers` workers with at most `ahead` per worker in flight.
+) -> Iterator[tuple[T, Future[R]]]:
+    """(item, future of fn(arg(item))) for each item in order, by `workers` workers.
 
+    The first pair comes as soon as `workers * ahead` items are submitted, without waiting for any.
+    Take each future's result before asking for the next pair: that bounds the items in flight.
     With processes (spawn), `fn` and `arg(item)` must pickle; `fn` should live in a light module.
     """
     executor: Executor
@@ -111,10 +113,27 @@ def bounded_map(
         for item in items:
             pending.append((item, executor.submit(fn, arg(item) if arg else item)))
             if len(pending) >= limit:
-                done, future = pending.popleft()
-                yield done, future.result()
-        for done, future in pending:
-            yield done, future.result()
+                yield pending.popleft()
+        yield from pending
+
+
+def bounded_map(
+    fn: Callable[[Any], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    pool: Pool = "thread",
+    arg: Callable[[T], Any] | None = None,
+) -> Iterator[tuple[T, R]]:
+    """(item, fn(arg(item))) for each item, by `workers` workers with at most 4 per worker in flight."""
+    for item, future in submitted(fn, items, workers=workers, pool=pool, arg=arg):
+        yield item, future.result()
+
+
+def _finished(value: R) -> Future[R]:
+    future: Future[R] = Future()
+    future.set_result(value)
+    return future
 
 
 def _batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -199,16 +218,12 @@ def _log_tasks(
 
 def _hash_logs(
     tasks: Iterable[_LogTask], *, workers: int, pool: Pool, sequential: bool, batch: int
-) -> Iterator[tuple[_LogTask, FileHash | None]]:
-    """Each task with its file's hash, hashed by batches of paths (only the hashes come back)."""
+) -> Iterator[tuple[list[_LogTask], Future[list[FileHash | None]]]]:
+    """Batches of tasks with their files' hashes to come (workers get paths, hand back only hashes)."""
     batches = _batched(tasks, batch)
-    hashed: Iterable[tuple[list[_LogTask], list[FileHash | None]]]
-    if sequential:
-        hashed = ((group, hash_uris(_uris(group))) for group in batches)
-    else:
-        hashed = bounded_map(hash_uris, batches, workers=workers, pool=pool, arg=_uris, ahead=HASH_AHEAD)
-    for done, results in hashed:
-        yield from zip(done, results, strict=True)
+    if sequential:  # in the calling thread, one file at a time
+        return ((group, _finished(hash_uris(_uris(group)))) for group in batches)
+    return submitted(hash_uris, batches, workers=workers, pool=pool, arg=_uris, ahead=HASH_AHEAD)
 
 
 def _unlisted(
@@ -286,15 +301,16 @@ def validate(
         pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
     batch = 1 if store.remote else HASH_BATCH
     hashed = _hash_logs(tasks, workers=workers, pool=pool, sequential=sequential, batch=batch)
-    # Asking for the first result sets the workers going; the chains are checked meanwhile.
-    first = [] if sequential else list(islice(hashed, 1))
+    # Taking the first batch sets the workers going; the chains are checked while they hash.
+    first = list(islice(hashed, 1))
     chains = check_chains(loaded, ring, store, range_start=scope.start)
     findings.extend(chains.findings)
     if sink is not None:
         for finding in chains.findings:
             sink(finding)
-    for task, result in chain(first, hashed):
-        emit(_log_finding(task, result, chains.status_by_claim.get(task.claim, "unverified")))
+    for group, future in chain(first, hashed):
+        for task, result in zip(group, future.result(), strict=True):
+            emit(_log_finding(task, result, chains.status_by_claim.get(task.claim, "unverified")))
     listed = set(skip_logs or ())
     for item in loaded:
         if item.digest is not None:
