@@ -226,10 +226,26 @@ def _hash_logs(
     return submitted(hash_uris, batches, workers=workers, pool=pool, arg=_uris, ahead=HASH_AHEAD)
 
 
+def _default_pool(store: Store, loaded: list[LoadedDigest]) -> Pool:
+    """Processes for many local files, threads for S3 (the waits overlap) or a few files."""
+    count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
+    return "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
+
+
 def _unlisted(
-    store: Store, scope: Scope, listed: set[str], newest: dict[tuple[str, str], str], gaps: tuple[Gap, ...]
+    store: Store, scope: Scope, loaded: list[LoadedDigest], skip: set[str], gaps: tuple[Gap, ...]
 ) -> list[Finding]:
-    """Log files the store holds that no digest lists."""
+    """Log files the store holds that no digest lists (nor `skip`, the ones known valid)."""
+    listed = set(skip)
+    newest: dict[tuple[str, str], str] = {}
+    for item in loaded:
+        if item.digest is not None:
+            entries = item.digest.get("logFiles", [])
+            listed.update(identity(str(entry.get("s3Object", ""))) for entry in entries)
+        name = item.name
+        if name is not None:
+            slot = (name.account, name.region)
+            newest[slot] = max(newest.get(slot, ""), name.time)
     found = []
     for log in store.logs():
         source = identity(log.key)
@@ -296,9 +312,7 @@ def validate(
             omitted += 1
 
     tasks = _log_tasks(store, loaded, emit, skip_logs or set())
-    if pool is None:
-        count = sum(len(item.digest.get("logFiles", [])) for item in loaded if item.digest)
-        pool = "process" if not store.remote and count >= PROCESS_POOL_FROM else "thread"
+    pool = pool or _default_pool(store, loaded)
     batch = 1 if store.remote else HASH_BATCH
     hashed = _hash_logs(tasks, workers=workers, pool=pool, sequential=sequential, batch=batch)
     # Taking the first batch sets the workers going; the chains are checked while they hash.
@@ -311,18 +325,7 @@ def validate(
     for group, future in chain(first, hashed):
         for task, result in zip(group, future.result(), strict=True):
             emit(_log_finding(task, result, chains.status_by_claim.get(task.claim, "unverified")))
-    listed = set(skip_logs or ())
-    for item in loaded:
-        if item.digest is not None:
-            entries = item.digest.get("logFiles", [])
-            listed.update(identity(str(entry.get("s3Object", ""))) for entry in entries)
-    newest: dict[tuple[str, str], str] = {}
-    for item in loaded:
-        name = item.name
-        if name is not None:
-            slot = (name.account, name.region)
-            newest[slot] = max(newest.get(slot, ""), name.time)
-    for finding in _unlisted(store, scope, listed, newest, chains.gaps):
+    for finding in _unlisted(store, scope, loaded, skip_logs or set(), chains.gaps):
         emit(finding)
     return replace(_summary(store, scope, loaded, chains, findings), omitted_valid_logs=omitted)
 
