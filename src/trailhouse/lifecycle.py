@@ -13,10 +13,14 @@ from trailhouse.ingest.ledger import Ledger, LedgerRow
 from trailhouse.lake import Lake
 
 EVENT_TABLES = ("cloudtrail", "cloudtrail_insights")
-# Within a day, rows Z-ordered by the columns the reports filter on most (which API, which
-# account), in small row groups, so min/max statistics skip most of a file (5x on console-logins).
+# Within a day, rows ordered by the column the reports filter on most (which service: every
+# report but three reads one or two services), in small row groups, so min/max statistics skip
+# most of a file. A Z-order of eventSource with eventName and account interleaves their bits, so
+# a service's rows spread over many more row groups: ordering by eventSource alone made the
+# service-filtered reports 1.2-1.7x faster at 10M events (account-activity, security-group-changes,
+# console-logins, data-access) and left the full scans as they were.
 SORT_BY = {
-    "cloudtrail": ("eventSource", "eventName", "recipientAccountId"),
+    "cloudtrail": ("eventSource",),
     "cloudtrail_insights": ("recipientAccountId", "awsRegion", "eventTime"),
 }
 REMOVED = "removed"

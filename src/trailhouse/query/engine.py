@@ -84,6 +84,9 @@ class Engine:
         self.lake = lake
         self.scope = scope or Scope()
         self.connection = duckdb.connect(config={"threads": 2})
+        # Delta's Parquet files never change once written, so their footers (schema, row-group
+        # statistics) are parsed once per connection instead of once per query.
+        self.connection.execute("SET parquet_metadata_cache = true")
         self._lock = threading.Lock()
         self._readable_folders: list[str] = []
         self.tables = self._register_tables()
