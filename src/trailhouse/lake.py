@@ -32,7 +32,7 @@ from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from trailhouse.errors import LakeNotFoundError
-from trailhouse.lake_files import TableStream, now_millis
+from trailhouse.lake_files import WrittenFile, now_millis, table_uri
 
 COMMIT_KEY = "trailhouse"
 _WRITER = WriterProperties(compression="ZSTD", compression_level=3)
@@ -81,7 +81,7 @@ class Lake:
         self.options = storage_options(self.root)
 
     def uri(self, table: str) -> str:
-        return f"{self.root}/{table}"
+        return table_uri(self.root, table)
 
     def _open(self, table: str) -> DeltaTable | None:
         try:
@@ -148,25 +148,22 @@ class Lake:
         )
         return self._version_of(table, tag)
 
-    def stream(self, table: str, schema: pa.Schema, *, partition_by: str | None = None) -> TableStream:
-        """Rows streamed into new files of `table`; nothing is visible until `commit_files`."""
-        return TableStream(self.uri(table), schema, partition_by)
-
     def commit_files(
         self,
         table: str,
-        stream: TableStream,
+        files: Sequence[WrittenFile],
+        schema: pa.Schema,
         *,
+        partition: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> int:
-        """Add the stream's files to `table` in one commit carrying `metadata`; the new version."""
-        files = stream.close()
-        partition_by = [stream.partition_by] if stream.partition_by else None
+        """Add streamed files (see lake_files) to `table` in one commit carrying `metadata`."""
+        partition_by = [partition] if partition else None
         dt = self._open(table)
         if dt is None:
             dt = DeltaTable.create(
                 self.uri(table),
-                stream.schema,
+                schema,
                 mode="ignore",  # a concurrent writer may create it first
                 partition_by=partition_by,
                 storage_options=self.options or None,
@@ -180,7 +177,7 @@ class Lake:
                 dt.create_write_transaction(
                     actions,
                     mode="append",
-                    schema=stream.schema,
+                    schema=schema,
                     partition_by=partition_by,
                     commit_properties=_properties(metadata, tag),
                 )

@@ -26,6 +26,10 @@ _DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _STATS_TYPES = (pa.types.is_string, pa.types.is_timestamp, pa.types.is_boolean, pa.types.is_date)
 
 
+def table_uri(lake_root: str, table: str) -> str:
+    return f"{lake_root}/{table}"
+
+
 def filesystem(root: str) -> tuple[pafs.FileSystem, str]:
     """A pyarrow filesystem and the path of `root` in it (local folder or s3://), from the AWS env."""
     if "://" not in root or root.startswith("file://"):

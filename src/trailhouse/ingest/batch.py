@@ -1,4 +1,4 @@
-"""The objects gathered for one commit: their rows (streamed to files), ledger and quarantine rows."""
+"""The objects gathered for one commit: their ledger and quarantine rows (parsers hold the files)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from trailhouse.ingest.ledger import LedgerRow
-from trailhouse.lake import Lake
-from trailhouse.lake_files import TableStream
 from trailhouse.model.schema import QUARANTINE_SCHEMA
 from trailhouse.sources.base import ObjectRef
 
@@ -25,28 +23,15 @@ class QuarantineRow:
     raw: bytes
 
 
-_PARTITIONED = ("cloudtrail", "cloudtrail_insights")
-
-
 @dataclass
 class Batch:
-    """Work gathered since the last commit. Rows go straight to new Parquet files."""
+    """Work gathered since the last commit (its rows are already in the parsers' open files)."""
 
-    lake: Lake
-    streams: dict[str, TableStream] = field(default_factory=dict)
     ledger: dict[str, list[LedgerRow]] = field(default_factory=dict)  # by table ("" = no data commit)
     quarantine: list[QuarantineRow] = field(default_factory=list)
     refs: list[ObjectRef] = field(default_factory=list)
     pending_objects: set[str] = field(default_factory=set)
     bytes: int = 0
-
-    def add_rows(self, table: str, rows: pa.Table) -> None:
-        if rows.num_rows == 0:
-            return
-        if table not in self.streams:
-            partition = "event_date" if table in _PARTITIONED else None
-            self.streams[table] = self.lake.stream(table, rows.schema, partition_by=partition)
-        self.streams[table].write(rows)
 
     def add(self, ref: ObjectRef, row: LedgerRow, table: str = "") -> None:
         """Record an object; `table` is the data commit that will name it ("" = none)."""

@@ -7,24 +7,23 @@ acknowledged to a source before that.
 
 from __future__ import annotations
 
-import multiprocessing
+import itertools
 import os
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-import pyarrow as pa
 import pyarrow.dataset as ds
 
 from trailhouse.errors import ObjectReadError
 from trailhouse.ingest.batch import Batch, QuarantineRow, quarantine_table
 from trailhouse.ingest.dedup import DedupIndex
 from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
+from trailhouse.ingest.memory import release_memory_eagerly
+from trailhouse.ingest.parsers import Files, Masks, Parser, start_parsers
 from trailhouse.ingest.reader import ParsedGroup, ParsedObject
-from trailhouse.ingest.worker import parse_group
 from trailhouse.lake import Lake
 from trailhouse.model.keys import KeyInfo, classify_key
 from trailhouse.model.schema import EVENTS, INSIGHTS
@@ -33,13 +32,13 @@ from trailhouse.sources.base import ObjectRef, Source
 _TABLE_BY_KIND = {"events": EVENTS.table, "insights": INSIGHTS.table, "digest": "cloudtrail_digests"}
 _MIB = 1024 * 1024
 _Item = tuple[ObjectRef, KeyInfo, bytes]
-_GROUP_BYTES = 4 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
+_GROUP_BYTES = 2 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
 _GROUP_OBJECTS = 400
 
 
 @dataclass(frozen=True)
 class IngestOptions:
-    workers: int = 0  # parser processes; 0 = one per core but one, 1 = parse in this process
+    workers: int = 0  # parser processes; 0 = one per core, 1 = parse in this process
     batch_mb: int = 256  # uncompressed JSON gathered per commit
     accounts: frozenset[str] = frozenset()  # allow-list; empty = all
     regions: frozenset[str] = frozenset()
@@ -106,15 +105,16 @@ class NullProgress:
 class _Run:
     """State of one ingest run."""
 
-    def __init__(self, lake: Lake, options: IngestOptions, progress: Progress) -> None:
+    def __init__(self, lake: Lake, options: IngestOptions, progress: Progress, parsers: list[Parser]) -> None:
         self.lake = lake
+        self.parsers = parsers
         self.options = options
         self.progress = progress
         self.ledger = Ledger(lake)
         self.ledger.repair()
         self.done = self.ledger.done()
         self.dedup = {t: DedupIndex(lake, t) for t in (EVENTS.table, INSIGHTS.table)}
-        self.batch = Batch(lake)
+        self.batch = Batch()
         self.counts = dict.fromkeys(_COUNTED, 0)  # IngestResult's count fields, by name
         self.bytes = 0
         self.commits = 0
@@ -155,20 +155,17 @@ class _Run:
         self.progress.advance(1, 0)
 
     # -- results ---------------------------------------------------------------------------
-    def accept(self, group: list[_Item], parsed: ParsedGroup) -> None:
-        """Account for a parsed group: dedup its tables once, then one ledger row per object."""
-        kept: dict[str, list[bool] | None] = {}
-        for table, rows in parsed.tables.items():
-            mask = self.dedup[table].new_mask(rows) if table in self.dedup else None
-            kept[table] = mask
-            if mask is None or all(mask):
-                self.batch.add_rows(table, rows)
-            elif any(mask):
-                self.batch.add_rows(table, rows.filter(pa.array(mask)))
+    def accept(self, group: list[_Item], parsed: ParsedGroup, parser: Parser, group_id: int) -> None:
+        """Account for a parsed group (its tables hold key columns only): dedup once, tell the
+        parser which rows to write, then one ledger row per object."""
+        masks: Masks = {}
+        for table, keys in parsed.tables.items():
+            masks[table] = self.dedup[table].new_mask(keys) if table in self.dedup else None
+        parser.send(("write", group_id, masks))
         for index, (ref, info, raw) in enumerate(group):
             result = parsed.results[index]
             table, start, count = parsed.ranges[index]
-            mask = kept.get(table)
+            mask = masks.get(table)
             written = count if mask is None else sum(mask[start : start + count])
             self._account(ref, info, result, raw, table, written, count - written)
 
@@ -215,7 +212,7 @@ class _Run:
 
     # -- commits ---------------------------------------------------------------------------
     def commit(self, sources: Sequence[Source]) -> None:
-        batch, self.batch = self.batch, Batch(self.lake)
+        batch, self.batch = self.batch, Batch()
         if not len(batch):
             return
         recorded: list[LedgerRow] = list(batch.ledger.get("", []))
@@ -226,9 +223,15 @@ class _Run:
             )
             recorded += [_versioned(r, "quarantine", version) for r in rows]
             self.commits += 1
-        for table, stream in batch.streams.items():
-            rows = batch.ledger[table]
-            version = self.lake.commit_files(table, stream, metadata=rows_metadata(rows))
+        files = self._close_files()
+        missing = set(batch.ledger) - {"", "quarantine"} - set(files)
+        if missing:
+            raise RuntimeError(f"internal error: rows of {sorted(missing)} were counted but not written")
+        for table, (schema, partition, written) in files.items():
+            rows = batch.ledger.get(table, [])
+            version = self.lake.commit_files(
+                table, written, schema, partition=partition, metadata=rows_metadata(rows)
+            )
             recorded += [_versioned(r, table, version) for r in rows]
             self.commits += 1
         self.ledger.record(recorded)
@@ -237,6 +240,17 @@ class _Run:
         self.done.update(batch.pending_objects)
         for source in sources:
             source.committed(batch.refs)
+
+    def _close_files(self) -> Files:
+        """Every parser's finished files, merged per table."""
+        for parser in self.parsers:
+            parser.send(("close",))
+        merged: Files = {}
+        for parser in self.parsers:
+            for table, (schema, partition, written) in parser.closed().items():
+                if written:
+                    merged.setdefault(table, (schema, partition, []))[2].extend(written)
+        return merged
 
     def _not_yet_quarantined(self, rows: list[QuarantineRow]) -> list[QuarantineRow]:
         """Rows a crashed run did not already write (it quarantines before the data commit)."""
@@ -262,8 +276,8 @@ def _versioned(row: LedgerRow, table: str, version: int) -> LedgerRow:
 
 
 def _worker_count(requested: int) -> int:
-    """0 means one parser per core but one: this process dedups and writes beside them."""
-    return requested if requested > 0 else max(1, (os.cpu_count() or 1) - 1)
+    """0 means one parser per core: the main process only reads, deduplicates and commits."""
+    return requested if requested > 0 else max(1, os.cpu_count() or 1)
 
 
 def ingest(
@@ -275,50 +289,52 @@ def ingest(
     """Ingest every object of `sources` into `lake`, exactly once; returns the reconciled counts."""
     options = options or IngestOptions()
     started = time.monotonic()
-    run = _Run(lake, options, progress or NullProgress())
-    workers = _worker_count(options.workers)
-    # workers=1 asked explicitly parses here (least memory); by default parsing is never here
-    in_process = options.workers == 1
-    context = multiprocessing.get_context("spawn")
-    pool = None if in_process else ProcessPoolExecutor(workers, mp_context=context)
+    release_memory_eagerly()
+    parsers = start_parsers(_worker_count(options.workers), lake.root)
     try:
+        run = _Run(lake, options, progress or NullProgress(), parsers)
         for source in sources:
-            _drain(source, run, pool, workers, sources)
+            _drain(source, run, sources)
         run.commit(sources)
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        for parser in parsers:
+            parser.stop()
     return run.result(time.monotonic() - started)
 
 
-def _drain(
-    source: Source, run: _Run, pool: ProcessPoolExecutor | None, workers: int, sources: Sequence[Source]
-) -> None:
-    """Read, parse (in groups) and gather one source's objects, committing when a batch is full."""
-    in_flight: deque[tuple[list[_Item], Future[ParsedGroup]]] = deque()
+_IN_FLIGHT_PER_PARSER = 2  # one being parsed, one waiting: a parser never idles on the reader
+
+
+def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
+    """Read, parse (in groups, parsers in turn) and account for one source's objects,
+    committing when a batch is full."""
+    in_flight: deque[tuple[list[_Item], Parser, int]] = deque()
+    turns = itertools.cycle(run.parsers)
+    ids = itertools.count()
     group: list[_Item] = []
     group_bytes = 0
+
+    def finish_oldest() -> None:
+        items, parser, group_id = in_flight.popleft()
+        run.accept(items, parser.parsed(), parser, group_id)
+        if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
+            run.commit(sources)
 
     def submit() -> None:
         nonlocal group, group_bytes
         if not group:
             return
-        work = [(info.kind, info.source_object, raw) for _, info, raw in group]
-        future: Future[ParsedGroup]
-        if pool is None:
-            future = Future()
-            future.set_result(parse_group(work))
-        else:
-            future = pool.submit(parse_group, work)
-        in_flight.append((group, future))
+        parser, group_id = next(turns), next(ids)
+        parser.send(("parse", group_id, [(info.kind, info.source_object, raw) for _, info, raw in group]))
+        in_flight.append((group, parser, group_id))
         group, group_bytes = [], 0
-        while len(in_flight) > (workers if pool else 0):
-            _finish(*in_flight.popleft(), run, source, sources)
+        while len(in_flight) > _IN_FLIGHT_PER_PARSER * len(run.parsers) - 1:
+            finish_oldest()
 
     def drain_and_commit() -> None:
         submit()
         while in_flight:
-            _finish(*in_flight.popleft(), run, source, sources)
+            finish_oldest()
         run.commit(sources)
 
     for item in _readable(source, run):
@@ -349,14 +365,6 @@ def _readable(source: Source, run: _Run) -> Iterator[_Item | None]:
             yield None
             continue
         yield ref, info, raw
-
-
-def _finish(
-    group: list[_Item], future: Future[ParsedGroup], run: _Run, source: Source, sources: Sequence[Source]
-) -> None:
-    run.accept(group, future.result())
-    if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
-        run.commit(sources)
 
 
 def _wants_flush(source: Source) -> bool:

@@ -1,0 +1,214 @@
+"""Parser processes: each parses groups of objects and writes its own Parquet files.
+
+The main process only reads objects, deduplicates and commits. A parser sends back a group's
+results and its event keys (three small columns); its rows stay where they were parsed until the
+main process answers with the dedup verdict, then go straight into the parser's open files. At a
+commit every parser closes its files and names them; one Delta commit per table adds them all.
+No table crosses a process boundary, so both cores parse and write.
+
+Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
+("write", id, masks); ("close",) -> {table: files}. A failure comes back as ("error", text).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+import traceback
+from collections import deque
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+import pyarrow as pa
+
+from trailhouse.errors import TrailhouseError
+from trailhouse.ingest.memory import release_memory_eagerly
+from trailhouse.ingest.reader import ParsedGroup
+from trailhouse.ingest.worker import parse_group
+from trailhouse.lake_files import TableStream, WrittenFile, table_uri
+
+KEY_COLUMNS = ("recipientAccountId", "eventID", "event_date")
+_PARTITIONED = ("cloudtrail", "cloudtrail_insights")
+
+Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
+Masks = dict[str, list[bool] | None]  # per table: rows kept (None: all)
+Files = dict[str, tuple[pa.Schema, str | None, list[WrittenFile]]]  # table: (schema, partition, files)
+
+
+class ParserDied(TrailhouseError):
+    """A parser process ended or failed; nothing of the pending batch was committed."""
+
+
+class ParseWriter:
+    """A parser's state: parsed groups awaiting their verdict, and one open stream per table."""
+
+    def __init__(self, lake_root: str) -> None:
+        self.lake_root = lake_root
+        self.pending: dict[int, ParsedGroup] = {}
+        self.streams: dict[str, TableStream] = {}
+
+    def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
+        """Parse a group and keep its rows; returns its results with only the dedup key columns."""
+        parsed = parse_group(items)
+        self.pending[group_id] = parsed
+        keys = {name: _keys_of(table) for name, table in parsed.tables.items()}
+        return ParsedGroup(keys, parsed.results, parsed.ranges)
+
+    def write(self, group_id: int, masks: Masks) -> None:
+        """Write the rows of a group that the dedup kept."""
+        parsed = self.pending.pop(group_id)
+        for name, rows in parsed.tables.items():
+            mask = masks.get(name)
+            if mask is not None:
+                rows = rows.filter(pa.array(mask, pa.bool_()))
+            if rows.num_rows == 0:
+                continue
+            if name not in self.streams:
+                partition = "event_date" if name in _PARTITIONED else None
+                self.streams[name] = TableStream(table_uri(self.lake_root, name), rows.schema, partition)
+            self.streams[name].write(rows)
+
+    def close(self) -> Files:
+        """Finish every open file: what the next commit adds, per table."""
+        files = {name: (s.schema, s.partition_by, s.close()) for name, s in self.streams.items()}
+        self.streams.clear()
+        return files
+
+    def handle(self, message: tuple[Any, ...]) -> Any:
+        kind = message[0]
+        if kind == "parse":
+            return self.parse(message[1], message[2])
+        if kind == "write":
+            self.write(message[1], message[2])
+            return None
+        return self.close()
+
+
+def _keys_of(table: pa.Table) -> pa.Table:
+    """The dedup key columns; a table without event keys (digests) travels as its empty schema."""
+    return table.select(KEY_COLUMNS) if "eventID" in table.column_names else table.schema.empty_table()
+
+
+def _serve(connection: Connection, lake_root: str) -> None:
+    """A parser process's loop: answer messages until the main process closes the pipe.
+
+    A thread takes messages off the pipe as they come, so the main process never blocks sending
+    while this process blocks sending a reply (both pipe buffers full would deadlock).
+    """
+    inbox: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+
+    def receive() -> None:
+        while True:
+            try:
+                inbox.put(connection.recv())
+            except (EOFError, OSError):
+                inbox.put(None)
+                return
+
+    threading.Thread(target=receive, daemon=True).start()
+    release_memory_eagerly()
+    state = ParseWriter(lake_root)
+    while (message := inbox.get()) is not None:
+        try:
+            reply = state.handle(message)
+        except Exception as error:  # the main process reports it and stops the run
+            connection.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
+            return
+        if message[0] != "write":
+            connection.send((message[0], reply))
+
+
+class _Replies:
+    """Replies come in request order; a commit's "close" may find parse replies before its own."""
+
+    def __init__(self) -> None:
+        self.early: deque[ParsedGroup] = deque()
+
+    def _next(self) -> tuple[str, Any]:
+        raise NotImplementedError
+
+    def parsed(self) -> ParsedGroup:
+        """The oldest parse request's answer."""
+        if self.early:
+            return self.early.popleft()
+        kind, reply = self._next()
+        assert kind == "parse", kind
+        return reply  # type: ignore[no-any-return]
+
+    def closed(self) -> Files:
+        """The answer to "close", keeping parse answers that come first for `parsed`."""
+        while True:
+            kind, reply = self._next()
+            if kind == "close":
+                return reply  # type: ignore[no-any-return]
+            self.early.append(reply)
+
+
+class InProcessParser(_Replies):
+    """The same protocol without a process (workers=1): least memory."""
+
+    def __init__(self, lake_root: str) -> None:
+        super().__init__()
+        self.state = ParseWriter(lake_root)
+        self.replies: deque[tuple[str, Any]] = deque()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        reply = self.state.handle(message)
+        if message[0] != "write":
+            self.replies.append((message[0], reply))
+
+    def _next(self) -> tuple[str, Any]:
+        return self.replies.popleft()
+
+    def stop(self) -> None:
+        return None
+
+
+class ParserProcess(_Replies):
+    """A spawned parser (a forked child of a process that touched deltalake would panic)."""
+
+    def __init__(self, lake_root: str) -> None:
+        super().__init__()
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, lake_root), daemon=True)
+        self.process.start()
+        child.close()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.connection.send(message)
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            raise self._died() from None
+
+    def _next(self) -> tuple[str, Any]:
+        try:
+            kind, reply = self.connection.recv()
+        except (EOFError, ConnectionResetError):
+            raise self._died() from None
+        if kind == "error":
+            raise ParserDied(f"a parser process failed: {reply}")
+        return kind, reply
+
+    def _died(self) -> ParserDied:
+        self.process.join(timeout=5)
+        return ParserDied(f"a parser process ended unexpectedly (exit code {self.process.exitcode})")
+
+    def stop(self) -> None:
+        self.connection.close()
+        self.process.join(timeout=10)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+Parser = InProcessParser | ParserProcess
+
+
+def start_parsers(count: int, lake_root: str) -> list[Parser]:
+    """`count` parser processes, or one in-process parser when count is 1 (asked explicitly)."""
+    if count == 1:
+        return [InProcessParser(lake_root)]
+    return [ParserProcess(lake_root) for _ in range(count)]
