@@ -323,11 +323,12 @@ def _rescue_unknown_nested(
         raws = raw_columns.get(column.name)
         if not raws:
             continue
-        present = [raw for raw in raws if raw is not None]
-        if not present:
+        # Blocks repeat (one principal's userIdentity in call after call): check each text once.
+        distinct = {bytes(raw) for raw in raws if raw is not None}
+        if not distinct:
             continue
         try:
-            list_decoder(column).decode(b"[" + b",".join(present) + b"]")
+            list_decoder(column).decode(b"[" + b",".join(distinct) + b"]")
             continue
         except msgspec.ValidationError:
             pass
