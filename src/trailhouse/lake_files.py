@@ -120,7 +120,11 @@ class TableStream:
             self._write_part(None, rows)
             return
         keys = rows.column(self.partition_by)
-        for value in pc.unique(keys).to_pylist():
+        values = pc.unique(keys).to_pylist()
+        if len(values) == 1:  # the usual case (a file holds one day): no copy
+            self._write_part(values[0], rows.drop_columns([self.partition_by]))
+            return
+        for value in values:
             where = pc.is_null(keys) if value is None else pc.equal(keys, pa.scalar(value, keys.type))
             part = rows.filter(where).drop_columns([self.partition_by])
             self._write_part(value, part)

@@ -61,7 +61,7 @@ class ParseWriter:
         parsed = self.pending.pop(group_id)
         for name, rows in parsed.tables.items():
             mask = masks.get(name)
-            if mask is not None:
+            if mask is not None and not all(mask):  # filtering copies the table: only for duplicates
                 rows = rows.filter(pa.array(mask, pa.bool_()))
             if rows.num_rows == 0:
                 continue
