@@ -40,7 +40,6 @@ UNION ALL
 SELECT 'partition', bucket, NULL, table_path, partition, NULL, sum(events), sum(writes), sum(copies),
        sum(deletes), count(key), NULL, min(first_seen), max(last_seen)
 FROM objects JOIN prefixes USING (prefix)
-WHERE partition <> ''
 GROUP BY bucket, table_path, partition
 UNION ALL
 SELECT 'principal', bucket, NULL, NULL, NULL, principal, count(*), count(*) FILTER (WHERE action = 'write'),
@@ -71,7 +70,7 @@ LIMIT $limit;
 SELECT bucket, table_path, partition, events::BIGINT AS events, writes::BIGINT AS writes,
        copies::BIGINT AS copies, deletes::BIGINT AS deletes, objects, first_seen, last_seen
 FROM {writes}
-WHERE grain = 'partition'
+WHERE grain = 'partition' AND partition <> ''  -- here, not above: DuckDB would test every object
 ORDER BY bucket, table_path, partition
 LIMIT $limit;
 
