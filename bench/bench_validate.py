@@ -89,7 +89,7 @@ def generate(root: Path, target: int, report: Callable[[str], None]) -> None:
     try:
         from trailhouse.sample import SampleSpec, write_sample
     except ImportError:
-        write_sample = None  # type: ignore[assignment]
+        write_sample = None
     events = int(target / GZ_BYTES_PER_EVENT * 1.15)
     if write_sample is not None:
         report(f"Generating a bucket with `trailhouse sample` ({events:,} events) at {root} ...")
