@@ -26,8 +26,8 @@ SETTINGS: tuple[Setting, ...] = (
         "workers",
         "TRAILHOUSE_WORKERS",
         "0",
-        "Parser processes for ingest; 0 means one per core but one (the main process dedups and "
-        "writes beside them); 1 parses in the main process (least memory).",
+        "Parser processes for ingest; 0 means one per core (each parses and writes its own files; "
+        "the main process reads, deduplicates and commits); 1 parses in the main process (least memory).",
     ),
     Setting(
         "batch_mb",

@@ -83,7 +83,7 @@ def _open_sources(
     "--workers",
     type=int,
     default=lambda: int(setting("workers")),
-    help="Parser processes (0 = one per core).",
+    help="Parser processes (0 = one per core, 1 = parse in this process: least memory).",
 )
 @click.option(
     "--batch-mb", type=int, default=lambda: int(setting("batch_mb")), help="JSON MiB gathered per commit."
