@@ -1,4 +1,5 @@
-"""SQL views: daily/weekly/monthly_cloudtrail (last 1, 7, 30 days of data), identities, s3_writes."""
+"""SQL views: daily/weekly/monthly_cloudtrail (last 1, 7, 30 days of data), identities, role_assumptions,
+s3_writes."""
 
 from __future__ import annotations
 
@@ -54,4 +55,50 @@ def test_views_identities_and_s3_writes(tmp_path: Path) -> None:
 def test_views_are_listed_with_the_tables(tmp_path: Path) -> None:
     engine = _engine(tmp_path)
     names = set(engine.query("SELECT table_name FROM information_schema.tables").column(0).to_pylist())
-    assert {"daily_cloudtrail", "weekly_cloudtrail", "monthly_cloudtrail", "identities", "s3_writes"} <= names
+    views = {
+        "daily_cloudtrail",
+        "weekly_cloudtrail",
+        "monthly_cloudtrail",
+        "identities",
+        "role_assumptions",
+        "s3_writes",
+    }
+    assert views <= names
+
+
+def test_views_role_assumptions_role_from_request_else_session(tmp_path: Path) -> None:
+    session = "arn:aws:sts::111122223333:assumed-role/deployer/ci-run"
+    records = [
+        record(
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRole",
+            requestParameters={"roleArn": "arn:aws:iam::111122223333:role/admin", "roleSessionName": "s1"},
+            responseElements={"assumedRoleUser": {"arn": session}},
+        ),
+        record(
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRoleWithWebIdentity",
+            userIdentity={"type": "WebIdentityUser", "principalId": "x"},
+            responseElements={"assumedRoleUser": {"arn": session}, "subjectFromWebIdentityToken": "repo:o/r"},
+        ),
+        record(eventSource="sts.amazonaws.com", eventName="GetCallerIdentity"),
+    ]
+    rows = Engine(build_lake(tmp_path, records)).query(
+        "SELECT eventName, role, assumer, session, session_name FROM role_assumptions ORDER BY eventName"
+    )
+    assert rows.to_pylist() == [
+        {
+            "eventName": "AssumeRole",
+            "role": "arn:aws:iam::111122223333:role/admin",
+            "assumer": "arn:aws:iam::111122223333:user/alice",
+            "session": session,
+            "session_name": "s1",
+        },
+        {
+            "eventName": "AssumeRoleWithWebIdentity",
+            "role": "arn:aws:iam::111122223333:role/deployer",
+            "assumer": "repo:o/r",
+            "session": session,
+            "session_name": None,
+        },
+    ]

@@ -5,29 +5,12 @@
 -- whose eventName does not start with Get, List, Generate or Simulate. Its category comes from
 -- the eventName: access_key, policy, role, user, group, login_profile, mfa, other.
 
--- section: _root
--- Root activity, read once for the two root sections.
-SELECT eventTime, eventID, recipientAccountId, awsRegion, eventSource, eventName, errorCode,
-       sourceIPAddress, userAgent
-FROM cloudtrail
-WHERE userIdentity.type = 'Root' AND {filters};
-
--- section: _iam
--- IAM changes, read once for the two IAM sections (the JSON stays text until a row is listed).
-SELECT eventTime, eventID, recipientAccountId, eventName, errorCode,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       requestParameters
-FROM cloudtrail
-WHERE eventSource = 'iam.amazonaws.com' AND {filters}
-  AND NOT (eventName LIKE 'Get%' OR eventName LIKE 'List%' OR eventName LIKE 'Generate%'
-           OR eventName LIKE 'Simulate%');
-
 -- section: root_by_account
 SELECT recipientAccountId, count(*) AS events, count(errorCode) AS errors,
        count(DISTINCT eventName) AS actions, count(DISTINCT sourceIPAddress) AS source_ips,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen
-FROM {root}
+FROM cloudtrail
+WHERE userIdentity.type = 'Root' AND {filters}
 GROUP BY recipientAccountId
 ORDER BY events DESC, recipientAccountId
 LIMIT $limit;
@@ -35,12 +18,12 @@ LIMIT $limit;
 -- section: root_activity
 SELECT eventTime, recipientAccountId, awsRegion, replace(eventSource, '.amazonaws.com', '') AS service,
        eventName, errorCode, sourceIPAddress, userAgent
-FROM {root}
+FROM cloudtrail
+WHERE userIdentity.type = 'Root' AND {filters}
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;
 
 -- section: iam_changes
--- The target is read from requestParameters only for the changes listed.
 SELECT eventTime, recipientAccountId, eventName,
        CASE WHEN eventName LIKE '%AccessKey%' THEN 'access_key'
             WHEN eventName LIKE '%Policy%' THEN 'policy'
@@ -50,15 +33,20 @@ SELECT eventTime, recipientAccountId, eventName,
             WHEN eventName LIKE '%Group%' THEN 'group'
             WHEN eventName LIKE '%User%' THEN 'user'
             ELSE 'other' END AS category,
-       principal,
+       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                userIdentity.principalId, userIdentity.type) AS principal,
        coalesce(json_extract_string(requestParameters, '$.userName'),
                 json_extract_string(requestParameters, '$.roleName'),
                 json_extract_string(requestParameters, '$.groupName'),
                 json_extract_string(requestParameters, '$.policyArn'),
                 json_extract_string(requestParameters, '$.policyName')) AS target,
        errorCode
-FROM (SELECT * FROM {iam} ORDER BY eventTime DESC, eventID LIMIT $limit)
-ORDER BY eventTime DESC, eventID;
+FROM cloudtrail
+WHERE eventSource = 'iam.amazonaws.com' AND {filters}
+  AND NOT (eventName LIKE 'Get%' OR eventName LIKE 'List%' OR eventName LIKE 'Generate%'
+           OR eventName LIKE 'Simulate%')
+ORDER BY eventTime DESC, eventID
+LIMIT $limit;
 
 -- section: iam_changes_by_account
 SELECT recipientAccountId,
@@ -71,7 +59,10 @@ SELECT recipientAccountId,
             WHEN eventName LIKE '%User%' THEN 'user'
             ELSE 'other' END AS category,
        count(*) AS changes, count(errorCode) AS failed
-FROM {iam}
+FROM cloudtrail
+WHERE eventSource = 'iam.amazonaws.com' AND {filters}
+  AND NOT (eventName LIKE 'Get%' OR eventName LIKE 'List%' OR eventName LIKE 'Generate%'
+           OR eventName LIKE 'Simulate%')
 GROUP BY recipientAccountId, category
 ORDER BY recipientAccountId, changes DESC, category
 LIMIT $limit;

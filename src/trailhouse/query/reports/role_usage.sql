@@ -6,23 +6,13 @@
 -- session: responseElements.assumedRoleUser.arn (the assumed-role session ARN).
 
 -- section: _assumptions
--- The assumptions grouped by role, assumer and method: what by_role and by_assumer aggregate.
--- coalesce evaluates its arguments in turn, so responseElements is parsed only for the rows that
--- need it.
-SELECT coalesce(json_extract_string(requestParameters, '$.roleArn'),
-                regexp_replace(json_extract_string(responseElements, '$.assumedRoleUser.arn'),
-                               '^arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.*$',
-                               'arn:\1:iam::\2:role/\3')) AS role,
-       coalesce(userIdentity.arn, userIdentity.invokedBy,
-                json_extract_string(responseElements, '$.subject'),
-                json_extract_string(responseElements, '$.subjectFromWebIdentityToken'),
-                userIdentity.userName, userIdentity.principalId, userIdentity.type) AS assumer,
-       userIdentity.type AS assumer_type, eventName,
+-- The assumptions (the role_assumptions view) grouped by role, assumer and method: what by_role
+-- and by_assumer aggregate. The view's session columns are not read, so not parsed.
+SELECT role, assumer, assumer_type, eventName,
        count(*) AS assumptions, count(errorCode) AS failures,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen
-FROM cloudtrail
-WHERE eventSource = 'sts.amazonaws.com' AND {filters}
-  AND eventName IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+FROM role_assumptions
+WHERE {filters}
 GROUP BY ALL;
 
 -- section: by_role
@@ -44,25 +34,16 @@ ORDER BY assumptions DESC, assumer, role, eventName
 LIMIT $limit;
 
 -- section: sessions
--- The newest assumptions first; their JSON is read only for the rows listed.
-SELECT eventTime, recipientAccountId, eventName,
-       coalesce(json_extract_string(requestParameters, '$.roleArn'),
-                regexp_replace(json_extract_string(responseElements, '$.assumedRoleUser.arn'),
-                               '^arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/.*$',
-                               'arn:\1:iam::\2:role/\3')) AS role,
-       coalesce(userIdentity.arn, userIdentity.invokedBy,
-                json_extract_string(responseElements, '$.subject'),
-                json_extract_string(responseElements, '$.subjectFromWebIdentityToken'),
-                userIdentity.userName, userIdentity.principalId, userIdentity.type) AS assumer,
-       json_extract_string(responseElements, '$.assumedRoleUser.arn') AS session,
-       json_extract_string(requestParameters, '$.roleSessionName') AS session_name,
-       json_extract_string(responseElements, '$.sourceIdentity') AS source_identity,
-       sourceIPAddress, errorCode
-FROM (SELECT eventTime, eventID, recipientAccountId, eventName, requestParameters, responseElements,
-             userIdentity, sourceIPAddress, errorCode
-      FROM cloudtrail
-      WHERE eventSource = 'sts.amazonaws.com' AND {filters}
-        AND eventName IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
-      ORDER BY eventTime DESC, eventID
-      LIMIT $limit)
-ORDER BY eventTime DESC, eventID;
+-- The newest assumptions first. They are found without their JSON, so the view parses it only
+-- for the rows listed (the semi-join's time range is pushed into the scan).
+SELECT eventTime, recipientAccountId, eventName, role, assumer, session, session_name,
+       source_identity, sourceIPAddress, errorCode
+FROM role_assumptions
+SEMI JOIN (SELECT eventTime, eventID, recipientAccountId
+           FROM role_assumptions
+           WHERE {filters}
+           ORDER BY eventTime DESC, eventID
+           LIMIT $limit) USING (eventTime, eventID, recipientAccountId)
+WHERE {filters}
+ORDER BY eventTime DESC, eventID
+LIMIT $limit;
