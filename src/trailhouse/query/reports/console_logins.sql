@@ -9,29 +9,46 @@
 -- The logins section lists the most notable first: by the number of flags (failure, root, no-mfa,
 -- new-location, first-login), then newest first.
 
--- section: _logins
--- Every login in scope, over the whole lake (a new location needs the user's history), read
--- once; in_period marks those of the period. The sections below answer from these rows.
-SELECT eventTime, eventID, recipientAccountId, awsRegion,
-       coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
-                userIdentity.type) AS user,
-       userIdentity.type AS identity_type, sourceIPAddress,
-       coalesce(json_extract_string(responseElements, '$.ConsoleLogin'), 'Unknown') AS result,
-       json_extract_string(additionalEventData, '$.MFAUsed') AS mfa_used,
-       errorMessage, userAgent, coalesce({period}, FALSE) AS in_period
+-- section: _geoip_ips
+SELECT DISTINCT sourceIPAddress
 FROM cloudtrail
 WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope};
 
--- section: _geoip_ips
-SELECT DISTINCT sourceIPAddress FROM {logins};
-
 -- section: _located
-SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
-       coalesce(g.country, g.label, 'missing') AS location,
-       row_number() OVER (PARTITION BY user, coalesce(g.country, g.label, 'missing')
-                          ORDER BY eventTime, eventID) AS nth_here,
-       row_number() OVER (PARTITION BY user ORDER BY eventTime, eventID) AS nth_login
-FROM {logins} l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress;
+-- Every login in scope, over the whole lake (a new location needs the user's history), read
+-- once with its location and whether it is the user's first login there and at all; in_period
+-- marks those of the period. The sections below answer from these rows.
+WITH logins AS (
+    SELECT eventTime, eventID, recipientAccountId,
+           coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
+                    userIdentity.type) AS user,
+           userIdentity.type AS identity_type, sourceIPAddress,
+           coalesce(json_extract_string(responseElements, '$.ConsoleLogin'), 'Unknown') AS result,
+           json_extract_string(additionalEventData, '$.MFAUsed') AS mfa_used,
+           errorMessage, userAgent, coalesce({period}, FALSE) AS in_period
+    FROM cloudtrail
+    WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope}
+), located AS (
+    -- rank: the order of a user's logins (eventTime, then eventID, missing values last);
+    -- who: the user as two plain join keys (an IS NOT DISTINCT FROM join is far slower)
+    SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
+           coalesce(g.country, g.label, 'missing') AS location,
+           (eventTime IS NULL, coalesce(eventTime, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
+            eventID IS NULL, coalesce(eventID, '')) AS rank,
+           user IS NULL AS no_user, coalesce(user, '') AS who
+    FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
+), firsts AS (
+    SELECT no_user, who, location, min(rank) AS first_here FROM located GROUP BY ALL
+), users AS (
+    SELECT no_user, who, min(first_here) AS first_login FROM firsts GROUP BY ALL
+)
+-- A user's first login here (at all) is the one whose rank is the least of the user's logins
+-- here (anywhere): grouped minima and joins cost far less than numbering rows in windows.
+SELECT l.* EXCLUDE (rank, no_user, who), l.rank = f.first_here AS is_first_here,
+       l.rank = u.first_login AS is_first_login
+FROM located l
+JOIN firsts f USING (no_user, who, location)
+JOIN users u USING (no_user, who);
 
 -- section: logins
 WITH flagged AS (
@@ -39,8 +56,8 @@ WITH flagged AS (
            list_filter([CASE WHEN result = 'Failure' THEN 'failure' END,
                         CASE WHEN identity_type = 'Root' THEN 'root' END,
                         CASE WHEN result = 'Success' AND mfa_used = 'No' THEN 'no-mfa' END,
-                        CASE WHEN nth_here = 1 AND nth_login > 1 THEN 'new-location' END,
-                        CASE WHEN nth_login = 1 THEN 'first-login' END], f -> f IS NOT NULL) AS flags
+                        CASE WHEN is_first_here AND NOT is_first_login THEN 'new-location' END,
+                        CASE WHEN is_first_login THEN 'first-login' END], f -> f IS NOT NULL) AS flags
     FROM {located}
     WHERE in_period
 )
@@ -58,7 +75,7 @@ SELECT user, any_value(identity_type) AS identity_type,
        count(DISTINCT sourceIPAddress) AS source_ips,
        min(eventTime) AS first_login,
        max(eventTime) AS last_login
-FROM {logins}
+FROM {located}
 WHERE in_period
 GROUP BY user
 ORDER BY failures DESC, successes DESC, user
@@ -102,6 +119,6 @@ LIMIT $limit;
 -- section: new_locations
 SELECT eventTime, recipientAccountId, user, result, location, sourceIPAddress, country, city, asn, org
 FROM {located}
-WHERE nth_here = 1 AND nth_login > 1 AND in_period
+WHERE is_first_here AND NOT is_first_login AND in_period
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;
