@@ -216,11 +216,10 @@ class _Run:
         if not len(batch):
             return
         recorded: list[LedgerRow] = list(batch.ledger.get("", []))
-        if batch.quarantine:
+        fresh = self._not_yet_quarantined(batch.quarantine)
+        if fresh or batch.ledger.get("quarantine"):
             rows = batch.ledger.get("quarantine", [])
-            version = self.lake.append(
-                "quarantine", quarantine_table(batch.quarantine), metadata=rows_metadata(rows)
-            )
+            version = self.lake.append("quarantine", quarantine_table(fresh), metadata=rows_metadata(rows))
             recorded += [_versioned(r, "quarantine", version) for r in rows]
             self.commits += 1
         files = self._close_files()
