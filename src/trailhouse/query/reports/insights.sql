@@ -20,10 +20,12 @@ SELECT eventTime, recipientAccountId, awsRegion,
        TRY_CAST(json_extract(insightDetails, '$.insightContext.statistics.insightDuration') AS BIGINT)
            AS insight_duration,
        sharedEventID
-FROM cloudtrail_insights
-WHERE {filters}
-ORDER BY eventTime DESC, eventID
-LIMIT $limit;
+FROM (SELECT eventTime, eventID, recipientAccountId, awsRegion, insightDetails, sharedEventID
+      FROM cloudtrail_insights
+      WHERE {filters}
+      ORDER BY eventTime DESC, eventID
+      LIMIT $limit)  -- the details are parsed for the rows listed only
+ORDER BY eventTime DESC, eventID;
 
 -- section: attributions
 WITH attributions AS (
@@ -48,15 +50,18 @@ ORDER BY eventTime DESC, eventID, attribute, insight_average DESC, value
 LIMIT $limit;
 
 -- section: by_event
-SELECT json_extract_string(insightDetails, '$.eventSource') AS eventSource,
-       json_extract_string(insightDetails, '$.eventName') AS eventName,
-       json_extract_string(insightDetails, '$.insightType') AS insightType,
-       count(*) FILTER (WHERE json_extract_string(insightDetails, '$.state') = 'Start') AS insights,
-       max(TRY_CAST(json_extract(insightDetails, '$.insightContext.statistics.insight.average') AS DOUBLE))
-           AS max_insight_average,
+SELECT details[1] AS eventSource, details[2] AS eventName, details[3] AS insightType,
+       count(*) FILTER (WHERE details[4] = 'Start') AS insights,
+       max(insight_average) AS max_insight_average,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen
-FROM cloudtrail_insights
-WHERE {filters}
-GROUP BY ALL
+FROM (SELECT eventTime,
+             -- one parse of insightDetails for the four fields
+             json_extract_string(insightDetails, ['$.eventSource', '$.eventName', '$.insightType', '$.state'])
+                 AS details,
+             TRY_CAST(json_extract(insightDetails, '$.insightContext.statistics.insight.average') AS DOUBLE)
+                 AS insight_average
+      FROM cloudtrail_insights
+      WHERE {filters})
+GROUP BY details[1], details[2], details[3]
 ORDER BY insights DESC, eventSource, eventName, insightType
 LIMIT $limit;
