@@ -85,7 +85,7 @@ def compact(
     target_file_mb: int = 128,
     everything: bool = False,
 ) -> list[CompactResult]:
-    """Rewrite each partition that has several files into files of ~target_file_mb, Z-ordered by SORT_BY.
+    """Rewrite each partition that has several files into files of ~target_file_mb, ordered by SORT_BY.
 
     A partition already held in one file is left alone unless `everything`. A checkpoint follows.
     """
