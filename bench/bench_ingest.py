@@ -1,8 +1,8 @@
 """Ingest throughput and peak memory on a generated bucket of >= 1 GB of JSON, beside DuckDB.
 
 Baseline, same files, same run: DuckDB `read_json` (records, unnest of Records) writing Parquet.
-Prints MB/s of uncompressed JSON and events/s, per core and for the machine, peak RSS of the
-whole process tree, and the ratio to the baseline. Also runs the documented low-memory setting.
+Prints MB/s of uncompressed JSON and events/s, per core and for the machine, peak RSS and PSS of
+the whole process tree, and the ratio to the baseline. Also runs the documented low-memory setting.
 
     .venv/bin/python bench/bench_ingest.py [--events N] [--keep]
 """
@@ -30,12 +30,16 @@ TRAILHOUSE = str(Path(sys.executable).parent / "trailhouse")
 BIG_FILE_MB = 60
 
 
-def _tree_rss(process: psutil.Process) -> int:
-    total = 0
+def _tree_memory(process: psutil.Process) -> tuple[int, int]:
+    """(RSS, PSS) summed over the process tree. RSS counts the shared libraries (pyarrow alone is
+    ~60 MiB) once per process; PSS shares them out, so its sum is the memory actually in use."""
+    rss = pss = 0
     for proc in [process, *process.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total
+            info = proc.memory_full_info()
+            rss += info.rss
+            pss += info.pss
+    return rss, pss
 
 
 def cpu_of_children() -> float:
@@ -43,19 +47,20 @@ def cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, str]:
-    """(seconds, peak RSS of the process tree in bytes, stdout) of a command."""
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, str]:
+    """(seconds, peak RSS and peak PSS of the process tree in bytes, stdout) of a command."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
     watched = psutil.Process(process.pid)
-    peak = 0
+    peak_rss = peak_pss = 0
     done = threading.Event()
 
     def watch() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, _tree_rss(watched))
+                rss, pss = _tree_memory(watched)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -65,7 +70,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple
     watcher.join()
     if process.returncode:
         raise SystemExit(f"command failed ({process.returncode}): {' '.join(command)}")
-    return time.perf_counter() - started, peak, out
+    return time.perf_counter() - started, peak_rss, peak_pss, out
 
 
 def make_bucket(events: int) -> Path:
@@ -162,7 +167,7 @@ def main() -> None:
     lake = OUT / "ingest-lake"
     shutil.rmtree(lake, ignore_errors=True)
     cpu_before = cpu_of_children()
-    seconds, rss, out = run_measured([TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake)])
+    seconds, rss, pss, out = run_measured([TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake)])
     cpu = cpu_of_children() - cpu_before
     print(out.strip())
     base_cpu_before = time.process_time()
@@ -171,7 +176,7 @@ def main() -> None:
 
     shutil.rmtree(lake, ignore_errors=True)
     env = {**os.environ, "TRAILHOUSE_WORKERS": "1", "TRAILHOUSE_BATCH_MB": "32"}
-    low_seconds, low_rss, _ = run_measured(
+    low_seconds, low_rss, low_pss, _ = run_measured(
         [TRAILHOUSE, "ingest", str(bucket), "--lake", str(lake), "-q"], env
     )
     shutil.rmtree(lake, ignore_errors=True)
@@ -180,7 +185,7 @@ def main() -> None:
     print(
         f"trailhouse ingest : {seconds:6.1f} s  {rate:6.1f} MiB/s ({rate / cores:.1f}/core)  "
         f"{events / seconds:,.0f} events/s ({events / seconds / cores:,.0f}/core)  "
-        f"peak RSS {rss / 2**20:.0f} MiB"
+        f"peak RSS {rss / 2**20:.0f} MiB (PSS {pss / 2**20:.0f} MiB)"
     )
     print(
         f"duckdb baseline   : {base_seconds:6.1f} s  {mib / base_seconds:6.1f} MiB/s"
@@ -193,7 +198,7 @@ def main() -> None:
     )
     print(
         f"low-memory setting: workers=1 batch_mb=32: {low_seconds:.1f} s, {mib / low_seconds:.1f} MiB/s, "
-        f"peak RSS {low_rss / 2**20:.0f} MiB (target < 256 MiB)"
+        f"peak RSS {low_rss / 2**20:.0f} MiB (PSS {low_pss / 2**20:.0f} MiB; target < 256 MiB)"
     )
 
 
