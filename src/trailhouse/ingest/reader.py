@@ -90,7 +90,7 @@ class _Decoded:
     records: list[msgspec.Raw]
 
 
-_UNIT_BYTES = 8 * _MIB  # records parsed together: bounds memory whatever the file size
+_UNIT_BYTES = 4 * _MIB  # records parsed together: bounds memory whatever the file size
 _Unit = list[tuple[int, int, int]]  # (object index, first record, end record): slices of objects
 
 
