@@ -25,6 +25,7 @@ import pyarrow as pa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from duckdb_types import RECORD  # noqa: E402  (bench/ is on the path of a bench script)
 from trailhouse import lifecycle  # noqa: E402
 from trailhouse.ingest.pipeline import IngestOptions, ingest  # noqa: E402
 from trailhouse.lake import Lake  # noqa: E402
@@ -32,25 +33,6 @@ from trailhouse.query.engine import Engine, view_definitions  # noqa: E402
 from trailhouse.query.reports import ReportParams, list_reports, run_report  # noqa: E402
 from trailhouse.sample import SampleSpec, write_sample  # noqa: E402
 from trailhouse.sources.local import LocalSource  # noqa: E402
-
-USER_IDENTITY = (
-    "STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, accessKeyId VARCHAR, "
-    "userName VARCHAR, invokedBy VARCHAR, identityProvider VARCHAR, credentialId VARCHAR, "
-    "sessionContext STRUCT(attributes STRUCT(creationDate VARCHAR, mfaAuthenticated VARCHAR), "
-    "sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, "
-    "userName VARCHAR)))"
-)
-RECORD = (
-    "STRUCT(eventVersion VARCHAR, userIdentity "
-    + USER_IDENTITY
-    + ", eventTime VARCHAR, eventSource VARCHAR, "
-    "eventName VARCHAR, "
-    "awsRegion VARCHAR, sourceIPAddress VARCHAR, userAgent VARCHAR, errorCode VARCHAR, errorMessage VARCHAR, "
-    "requestParameters JSON, responseElements JSON, additionalEventData JSON, requestID VARCHAR, "
-    "eventID VARCHAR, readOnly BOOLEAN, resources STRUCT(ARN VARCHAR, accountId VARCHAR, type VARCHAR)[], "
-    "eventType VARCHAR, managementEvent BOOLEAN, recipientAccountId VARCHAR, sharedEventID VARCHAR, "
-    "eventCategory VARCHAR, insightDetails JSON)"
-)
 
 
 class RawEngine:
