@@ -7,6 +7,8 @@ import hashlib
 import random
 from pathlib import Path
 
+import pytest
+
 from trailhouse.integrity.hashing import PIECE, READ_SIZE, hash_chunks, hash_path, hash_uris
 
 
@@ -74,3 +76,18 @@ def test_hash_path_finds_event_times_across_pieces(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(content, mtime=0))
     result = hash_path(path, event_times=True)
     assert (result.oldest_event, result.newest_event) == ("2026-07-29T09:00:00Z", "2026-07-29T10:00:00Z")
+
+
+def test_hash_path_reports_a_damaged_gzip_as_the_streaming_path_does(tmp_path: Path) -> None:
+    # One member, inflated whole by libdeflate when intact; damaged, the error is the streaming one.
+    content = _content(4 * PIECE)
+    packed = bytearray(gzip.compress(content, mtime=0))
+    path = tmp_path / "one.json.gz"
+    path.write_bytes(packed)
+    assert hash_path(path).sha256 == hashlib.sha256(content).hexdigest()
+    packed[-8] ^= 0xFF  # the member's CRC-32 no longer matches its content
+    path.write_bytes(packed)
+    with pytest.raises(Exception) as streamed:
+        hash_chunks([bytes(packed)])
+    with pytest.raises(type(streamed.value)):
+        hash_path(path)
