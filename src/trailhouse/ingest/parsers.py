@@ -111,13 +111,18 @@ def _serve(connection: Connection, lake_root: str) -> None:
     release_memory_eagerly()
     state = ParseWriter(lake_root)
     while (message := inbox.get()) is not None:
+        kind = message[0]
         try:
             reply = state.handle(message)
         except Exception as error:  # the main process reports it and stops the run
-            connection.send(("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"))
+            kind, reply = "error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+        try:
+            if kind != "write":
+                connection.send((kind, reply))
+        except OSError:  # the main process is gone (killed): nobody to answer, nothing committed
             return
-        if message[0] != "write":
-            connection.send((message[0], reply))
+        if kind == "error":
+            return
 
 
 class _Replies:
