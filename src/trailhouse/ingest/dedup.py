@@ -12,14 +12,17 @@ in constant time per row (rebuilding a hash table of the whole day for every bat
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from trailhouse.lake import Lake
+if TYPE_CHECKING:  # parser processes import KEY_COLUMNS and never load deltalake
+    from trailhouse.lake import Lake
 
-_KEY_COLUMNS = ("recipientAccountId", "eventID")
+_EVENT_KEY = ("recipientAccountId", "eventID")
+KEY_COLUMNS = (*_EVENT_KEY, "event_date")  # what `new_mask` reads of a table
 
 
 def _keys(table: pa.Table) -> list[bytes | None]:
@@ -54,7 +57,7 @@ class DedupIndex:
             where = ds.field("event_date").is_null()
         else:
             where = ds.field("event_date") == pa.scalar(day, pa.int32()).cast(pa.date32())
-        stored = self.lake.read(self.table, columns=list(_KEY_COLUMNS), filter=where)
+        stored = self.lake.read(self.table, columns=list(_EVENT_KEY), filter=where)
         known = {key for key in _keys(stored) if key is not None} if stored is not None else set()
         known.update(self._uncommitted.get(day, ()))
         self._days[day] = known

@@ -24,12 +24,12 @@ from typing import Any
 import pyarrow as pa
 
 from trailhouse.errors import TrailhouseError
+from trailhouse.ingest.dedup import KEY_COLUMNS
 from trailhouse.ingest.memory import release_memory_eagerly
 from trailhouse.ingest.reader import ParsedGroup
 from trailhouse.ingest.worker import parse_group
 from trailhouse.lake_files import TableStream, WrittenFile, table_uri
 
-KEY_COLUMNS = ("recipientAccountId", "eventID", "event_date")
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
 
 Item = tuple[str, str, bytes]  # (kind, source_object, bytes)

@@ -29,7 +29,6 @@ from trailhouse.model.keys import KeyInfo, classify_key
 from trailhouse.model.schema import EVENTS, INSIGHTS
 from trailhouse.sources.base import ObjectRef, Source
 
-_TABLE_BY_KIND = {"events": EVENTS.table, "insights": INSIGHTS.table, "digest": "cloudtrail_digests"}
 _MIB = 1024 * 1024
 _Item = tuple[ObjectRef, KeyInfo, bytes]
 _GROUP_BYTES = 2 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
