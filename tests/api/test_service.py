@@ -198,3 +198,21 @@ def test_service_warmer_fills_the_cache_for_recent_viewers(service: Service) -> 
     warmer.join(timeout=60)
     scopes = {key[0] for key in service.reports._done}
     assert len(service.reports._done) == 10 and len(scopes) == 2  # 5 dashboards x (admin, alice)
+
+
+def test_service_warmer_waits_for_running_queries(service: Service) -> None:
+    """The warmer leaves the cores to queries people are waiting for, then does its work."""
+    import threading
+    import time
+
+    from trailhouse.api.params import parse_filters, report_params
+    from trailhouse.api.service import scope_for
+
+    runs = [("general-operations", report_params(parse_filters({}), {}))]
+    warmer = threading.Thread(target=service.warm, args=(ADMIN, runs), kwargs={"quiet": 0.05})
+    with service.pool.engine(scope_for(ALICE)):
+        warmer.start()
+        time.sleep(0.5)
+        assert not service.reports._done  # a query is running: nothing warmed yet
+    warmer.join(timeout=60)
+    assert len(service.reports._done) == 1
