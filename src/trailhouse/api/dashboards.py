@@ -8,11 +8,12 @@ column become filters of /events, the page's time range, account and region are 
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import pyarrow as pa
 
@@ -103,6 +104,8 @@ BY_SLUG = {d.slug: d for d in DASHBOARDS}
 # Report columns that name a cloudtrail column, and the /events filter they become.
 _SAME = ("eventName", "eventSource", "errorCode", "awsRegion", "recipientAccountId", "sourceIPAddress")
 _INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+# A page's links repeat the same names and values (filters, services, accounts): encode each once.
+_quote = functools.lru_cache(maxsize=8192)(quote_plus)
 
 
 def _period_end(start: datetime, interval: str) -> datetime:
@@ -147,7 +150,7 @@ def drill_link(
         query.pop("region", None)
     if not narrowed:
         return None
-    return "/events?" + urlencode(query)
+    return "/events?" + urlencode(query, quote_via=_quote)
 
 
 def country_table(by_source: pa.Table) -> pa.Table:
@@ -202,9 +205,29 @@ def section_view(
         name=name,
         title=chart.title if chart else name.replace("_", " ").capitalize(),
         columns=table.column_names,
-        rows=[[plain(r[c]) for c in table.column_names] for r in records],
+        rows=_cells(table, records),
         links=links,
         chart=data,
+    )
+
+
+def _cells(table: pa.Table, records: list[dict[str, Any]]) -> list[list[Any]]:
+    """The rows' values for the template: `plain` only for columns whose values need it."""
+    names = table.column_names
+    as_is = [_is_plain(t) for t in table.schema.types]
+    if all(as_is) and len(set(names)) == len(names):  # a dict row holds each name once
+        return [list(r.values()) for r in records]
+    return [[r[c] if keep else plain(r[c]) for c, keep in zip(names, as_is, strict=True)] for r in records]
+
+
+def _is_plain(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_null(kind)
     )
 
 
