@@ -17,8 +17,8 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import pyarrow as pa
 
+from trailhouse.api import results
 from trailhouse.api.params import Filters
-from trailhouse.api.results import plain
 
 
 @dataclass(frozen=True)
@@ -205,29 +205,9 @@ def section_view(
         name=name,
         title=chart.title if chart else name.replace("_", " ").capitalize(),
         columns=table.column_names,
-        rows=_cells(table, records),
+        rows=results.rows(table, records),
         links=links,
         chart=data,
-    )
-
-
-def _cells(table: pa.Table, records: list[dict[str, Any]]) -> list[list[Any]]:
-    """The rows' values for the template: `plain` only for columns whose values need it."""
-    names = table.column_names
-    as_is = [_is_plain(t) for t in table.schema.types]
-    if all(as_is) and len(set(names)) == len(names):  # a dict row holds each name once
-        return [list(r.values()) for r in records]
-    return [[r[c] if keep else plain(r[c]) for c, keep in zip(names, as_is, strict=True)] for r in records]
-
-
-def _is_plain(kind: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_integer(kind)
-        or pa.types.is_floating(kind)
-        or pa.types.is_boolean(kind)
-        or pa.types.is_null(kind)
     )
 
 

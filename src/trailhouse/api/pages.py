@@ -167,7 +167,7 @@ async def events(request: Request) -> Response:
         name="events",
         title="Events",
         columns=table.column_names,
-        rows=[[results.plain(r[c]) for c in table.column_names] for r in records],
+        rows=results.rows(table, records),
         links=[drill_link(r, Filters(), "day") for r in records],
         chart=None,
     )

@@ -33,9 +33,27 @@ def columns(table: pa.Table) -> list[dict[str, str]]:
     return [{"name": f.name, "type": str(f.type)} for f in table.schema]
 
 
-def rows(table: pa.Table) -> list[list[Any]]:
+def rows(table: pa.Table, records: list[dict[str, Any]] | None = None) -> list[list[Any]]:
+    """The table's rows as JSON-safe lists (`records`: its `to_pylist()`, when the caller has it).
+
+    `plain` runs only on the columns whose values need it (timestamps, structs, lists...)."""
     names = table.column_names
-    return [[plain(row[n]) for n in names] for row in table.to_pylist()]
+    records = table.to_pylist() if records is None else records
+    as_is = [_is_plain(t) for t in table.schema.types]
+    if all(as_is) and len(set(names)) == len(names):  # a dict row holds each name once
+        return [list(r.values()) for r in records]
+    return [[r[c] if keep else plain(r[c]) for c, keep in zip(names, as_is, strict=True)] for r in records]
+
+
+def _is_plain(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_null(kind)
+    )
 
 
 def to_csv(table: pa.Table) -> str:
