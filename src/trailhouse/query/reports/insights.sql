@@ -29,13 +29,14 @@ ORDER BY eventTime DESC, eventID;
 
 -- section: attributions
 WITH attributions AS (
-    SELECT eventTime, eventID, recipientAccountId,
-           json_extract_string(insightDetails, '$.state') AS state,
-           json_extract_string(insightDetails, '$.eventName') AS eventName,
-           json_extract_string(insightDetails, '$.insightType') AS insightType,
-           unnest(json_extract(insightDetails, '$.insightContext.attributions[*]')) AS attribution
-    FROM cloudtrail_insights
-    WHERE {filters}
+    SELECT eventTime, eventID, recipientAccountId, details[1] AS state, details[2] AS eventName,
+           details[3] AS insightType, unnest(attributions) AS attribution
+    FROM (SELECT eventTime, eventID, recipientAccountId,
+                 -- two parses of insightDetails: the three fields, then the attributions
+                 json_extract_string(insightDetails, ['$.state', '$.eventName', '$.insightType']) AS details,
+                 json_extract(insightDetails, '$.insightContext.attributions[*]') AS attributions
+          FROM cloudtrail_insights
+          WHERE {filters})
 ), values AS (
     SELECT eventTime, eventID, recipientAccountId, state, eventName, insightType,
            json_extract_string(attribution, '$.attribute') AS attribute,
