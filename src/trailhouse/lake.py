@@ -27,6 +27,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+
+# delta-rs allocates with its own jemalloc, which keeps freed pages for ten seconds by default: a
+# long ingest (a commit every few seconds) held ~20 MiB more. Read when deltalake loads; the
+# environment still wins.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction

@@ -25,12 +25,14 @@ import pyarrow as pa
 
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.dedup import KEY_COLUMNS
-from trailhouse.ingest.memory import release_memory_eagerly
+from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import ParsedGroup
 from trailhouse.ingest.worker import parse_group
 from trailhouse.lake_files import TableStream, WrittenFile, table_uri
 
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
+
+_LARGE_GROUP = 48 * 1024 * 1024  # of JSON (groups are ~20 MiB): a big object's pages are given back
 
 Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
 Masks = dict[str, list[bool] | None]  # per table: rows kept (None: all)
@@ -60,20 +62,26 @@ class ParseWriter:
         """Write the rows of a group that the dedup kept."""
         parsed = self.pending.pop(group_id)
         for name, rows in parsed.tables.items():
-            mask = masks.get(name)
-            if mask is not None and not all(mask):  # filtering copies the table: only for duplicates
-                rows = rows.filter(pa.array(mask, pa.bool_()))
-            if rows.num_rows == 0:
-                continue
-            if name not in self.streams:
-                partition = "event_date" if name in _PARTITIONED else None
-                self.streams[name] = TableStream(table_uri(self.lake_root, name), rows.schema, partition)
-            self.streams[name].write(rows)
+            self._write(name, rows, masks.get(name))
+        if _json_bytes(parsed) >= _LARGE_GROUP:
+            del parsed
+            give_back()
+
+    def _write(self, name: str, rows: pa.Table, mask: list[bool] | None) -> None:
+        if mask is not None and not all(mask):  # filtering copies the table: only for duplicates
+            rows = rows.filter(pa.array(mask, pa.bool_()))
+        if rows.num_rows == 0:
+            return
+        if name not in self.streams:
+            partition = "event_date" if name in _PARTITIONED else None
+            self.streams[name] = TableStream(table_uri(self.lake_root, name), rows.schema, partition)
+        self.streams[name].write(rows)
 
     def close(self) -> Files:
         """Finish every open file: what the next commit adds, per table."""
         files = {name: (s.schema, s.partition_by, s.close()) for name, s in self.streams.items()}
         self.streams.clear()
+        give_back()
         return files
 
     def handle(self, message: tuple[Any, ...]) -> Any:
@@ -84,6 +92,10 @@ class ParseWriter:
             self.write(message[1], message[2])
             return None
         return self.close()
+
+
+def _json_bytes(parsed: ParsedGroup) -> int:
+    return sum(r.uncompressed_bytes for r in parsed.results if not isinstance(r, str))
 
 
 def _keys_of(table: pa.Table) -> pa.Table:

@@ -21,7 +21,7 @@ from trailhouse.errors import ObjectReadError
 from trailhouse.ingest.batch import Batch, QuarantineRow, quarantine_table
 from trailhouse.ingest.dedup import DedupIndex
 from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
-from trailhouse.ingest.memory import release_memory_eagerly
+from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.parsers import Files, Masks, Parser, start_parsers
 from trailhouse.ingest.reader import ParsedGroup, ParsedObject
 from trailhouse.lake import Lake
@@ -238,6 +238,7 @@ class _Run:
         self.done.update(batch.pending_objects)
         for source in sources:
             source.committed(batch.refs)
+        give_back()
 
     def _close_files(self) -> Files:
         """Every parser's finished files, merged per table."""
