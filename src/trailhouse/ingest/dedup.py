@@ -9,7 +9,7 @@ each batch is checked without rescanning partitions. Records without an eventID 
 A day's keys are held compactly and exactly. The usual key (a 12-digit account, a lowercase UUID)
 is three integers (account, UUID high and low halves) in arrays sorted by the high half: 24 bytes
 a key where a Python set of "account/eventID" strings took ~110 (a million-event day: ~25 MiB
-instead of ~110). Keys learnt since the last merge wait in a small set; any other key stays text.
+instead of ~110), checked by binary search a batch at a time. Any other key stays text, in a set.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ _HEX = np.full(256, 255, np.uint8)
 _HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
 _UUID_HEX_AT = np.array([i for i in range(36) if i not in (8, 13, 18, 23)])
 _DIGIT_WEIGHTS = 10 ** np.arange(11, -1, -1, dtype=np.uint64)
-_MERGE_AT = 8_192  # learnt keys held in a set before they join the sorted arrays
+_MERGE_AT = 32_768  # keys in the small sorted run before it joins the big one
 _NO_DAY = -(2**31)  # event_date of records without an eventTime
 
 
@@ -81,25 +81,24 @@ class _Triples(NamedTuple):
         return _Triples(keys.account[rows], keys.high[rows], keys.low[rows])
 
 
-_HALF = (1 << 64) - 1
 _EMPTY = _Triples(np.empty(0, np.uint64), np.empty(0, np.uint64), np.empty(0, np.uint64))
 
 
-class _DayKeys:
-    """The keys of one day: exact membership, learning as it answers."""
+class _SortedKeys:
+    """Distinct canonical keys in three arrays sorted by the UUID's high half."""
 
     def __init__(self) -> None:
-        self.sorted = _EMPTY  # by high half
-        self.recent: set[int] = set()  # account << 128 | high << 64 | low
-        self.text: set[bytes] = set()  # keys not in the canonical form
+        self.keys = _EMPTY
 
-    def stored(self, keys: _CanonicalKeys, rows: np.ndarray) -> np.ndarray:
-        """For canonical `rows`: is the key in the sorted arrays."""
-        account, high, low = self.sorted
-        found = np.zeros(len(rows), bool)
-        if not len(high) or not len(rows):
+    def __len__(self) -> int:
+        return len(self.keys.high)
+
+    def find(self, wanted: _Triples) -> np.ndarray:
+        """Per wanted key: is it here."""
+        account, high, low = self.keys
+        found = np.zeros(len(wanted.high), bool)
+        if not len(high) or not len(wanted.high):
             return found
-        wanted = _Triples.of(keys, rows)
         at = np.searchsorted(high, wanted.high)
         while True:  # one UUID half may repeat (one event in two accounts): walk equal highs
             clipped = np.minimum(at, len(high) - 1)
@@ -109,34 +108,48 @@ class _DayKeys:
                 return found
             at = np.where(same_high & ~found, at + 1, len(high))
 
-    def learn(self, triples: _Triples) -> list[bool]:
-        """Per key: new (now remembered) or already among the recent keys."""
-        fresh = []
-        for account, high, low in zip(*(a.tolist() for a in triples), strict=True):
-            key = account << 128 | high << 64 | low
-            fresh.append(key not in self.recent)
-            self.recent.add(key)
-        if len(self.recent) >= _MERGE_AT:
-            parts = [(k >> 128, k >> 64 & _HALF, k & _HALF) for k in self.recent]
-            self.recent.clear()
-            self.insert(_Triples(*np.array(parts, np.uint64).T))
-        return fresh
-
-    def insert(self, triples: _Triples) -> None:
-        """Add distinct keys to the sorted arrays (a merge: linear in their size)."""
-        if not len(triples.high):
+    def insert(self, added: _Triples) -> None:
+        """Add keys not here yet (a merge: linear in the size)."""
+        if not len(added.high):
             return
-        order = np.argsort(triples.high, kind="stable")
-        at = np.searchsorted(self.sorted.high, triples.high[order])
-        self.sorted = _Triples(
-            *(np.insert(old, at, new[order]) for old, new in zip(self.sorted, triples, strict=True))
+        order = np.argsort(added.high, kind="stable")
+        at = np.searchsorted(self.keys.high, added.high[order])
+        self.keys = _Triples(
+            *(np.insert(old, at, new[order]) for old, new in zip(self.keys, added, strict=True))
         )
+
+
+class _DayKeys:
+    """The keys of one day: exact membership, learning as it answers.
+
+    New keys join a small sorted run first, which joins the big one now and then, so a batch costs
+    two binary searches and a small insert rather than a copy of the day's arrays.
+    """
+
+    def __init__(self) -> None:
+        self.big = _SortedKeys()
+        self.small = _SortedKeys()
+        self.text: set[bytes] = set()  # keys not in the canonical form
+
+    def learn(self, triples: _Triples) -> np.ndarray:
+        """Per key: new (and now remembered), or already known or earlier in `triples`."""
+        fresh: np.ndarray = ~self.big.find(triples) & ~self.small.find(triples)
+        order = np.lexsort((triples.low, triples.account, triples.high))  # stable: first copy first
+        ordered = np.stack([t[order] for t in triples])
+        repeat = np.zeros(len(order), bool)
+        repeat[1:] = (ordered[:, 1:] == ordered[:, :-1]).all(axis=0)
+        fresh[order[repeat]] = False
+        self.small.insert(_Triples(*(t[fresh] for t in triples)))
+        if len(self.small) >= _MERGE_AT:
+            self.big.insert(self.small.keys)
+            self.small = _SortedKeys()
+        return fresh
 
     def add_known(self, accounts: pa.Array, event_ids: pa.Array) -> None:
         """Learn keys known to be distinct (the lake's own)."""
         keys = _CanonicalKeys(accounts, event_ids)
         self.text.update(_text_keys(accounts, event_ids, ~keys.ok))
-        self.insert(_Triples.of(keys, np.flatnonzero(keys.ok)))
+        self.big.insert(_Triples.of(keys, np.flatnonzero(keys.ok)))
 
 
 def _text_keys(accounts: pa.Array, event_ids: pa.Array, rows: np.ndarray) -> list[bytes]:
@@ -189,7 +202,7 @@ class DedupIndex:
         pending = self._uncommitted.get(day)
         if pending is not None:
             for triples in pending.triples:
-                known.insert(triples)
+                known.big.insert(triples)
             known.text.update(pending.text)
         self._days[day] = known
         while len(self._days) > self.days_kept:
@@ -216,10 +229,8 @@ class DedupIndex:
             in_day = has_id & (day_values == value)
             known, pending = self._day(day), self._uncommitted.setdefault(day, _Journal())
             canonical = np.flatnonzero(in_day & keys.ok)
-            mask[canonical[known.stored(keys, canonical)]] = False
-            fresh = canonical[mask[canonical]]
-            mask[fresh] = known.learn(_Triples.of(keys, fresh))
-            pending.triples.append(_Triples.of(keys, fresh[mask[fresh]]))
+            mask[canonical] = known.learn(_Triples.of(keys, canonical))
+            pending.triples.append(_Triples.of(keys, canonical[mask[canonical]]))
             other = in_day & ~keys.ok  # rows of this day all have an eventID
             texts = _text_keys(accounts, event_ids, other)
             for row, text in zip(np.flatnonzero(other).tolist(), texts, strict=True):
