@@ -19,7 +19,8 @@ GROUP BY ALL;
 
 -- section: s3_by_principal
 -- Distinct objects (keys are nearly unique, so counting them is the costly part) only for the
--- principal-bucket pairs listed.
+-- principal-bucket pairs listed, and requestParameters parsed only for the events of their
+-- principals, filtered before the parse (at 10M events a quarter of the S3 data events).
 WITH pairs AS (
     SELECT principal, bucket,
            coalesce(sum(events) FILTER (WHERE readOnly), 0)::BIGINT AS reads,
@@ -31,12 +32,14 @@ WITH pairs AS (
     LIMIT $limit
 ), objects AS (
     SELECT principal, bucket, count(DISTINCT key) AS objects
-    FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                          userIdentity.principalId, userIdentity.type) AS principal,
-                 target[1] AS bucket, target[2] AS key
-          FROM (SELECT userIdentity, json_extract_string(requestParameters, ['$.bucketName', '$.key']) AS target
-                FROM cloudtrail
-                WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}))
+    FROM (SELECT principal, target[1] AS bucket, target[2] AS key
+          FROM (SELECT principal, json_extract_string(requestParameters, ['$.bucketName', '$.key']) AS target
+                FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                                      userIdentity.principalId, userIdentity.type) AS principal,
+                             requestParameters
+                      FROM cloudtrail
+                      WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters})
+                WHERE principal IN (SELECT principal FROM pairs)))
     SEMI JOIN pairs USING (principal, bucket)
     GROUP BY principal, bucket
 )
