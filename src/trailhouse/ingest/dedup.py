@@ -23,11 +23,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-if TYPE_CHECKING:  # parser processes import KEY_COLUMNS and never load deltalake
+from trailhouse.model.schema import EVENT_KEY
+
+if TYPE_CHECKING:
     from trailhouse.lake import Lake
 
-_EVENT_KEY = ("recipientAccountId", "eventID")
-KEY_COLUMNS = (*_EVENT_KEY, "event_date")  # what `new_mask` reads of a table
 
 _HEX = np.full(256, 255, np.uint8)
 _HEX[np.frombuffer(b"0123456789abcdef", np.uint8)] = np.arange(16, dtype=np.uint8)
@@ -196,9 +196,9 @@ class DedupIndex:
         else:
             where = ds.field("event_date") == pa.scalar(day, pa.int32()).cast(pa.date32())
         known = _DayKeys()
-        stored = self.lake.read(self.table, columns=list(_EVENT_KEY), filter=where)
+        stored = self.lake.read(self.table, columns=list(EVENT_KEY), filter=where)
         if stored is not None:
-            known.add_known(_column(stored, _EVENT_KEY[0]), _column(stored, _EVENT_KEY[1]))
+            known.add_known(_column(stored, EVENT_KEY[0]), _column(stored, EVENT_KEY[1]))
         pending = self._uncommitted.get(day)
         if pending is not None:
             for triples in pending.triples:
@@ -218,8 +218,8 @@ class DedupIndex:
         if not rows.num_rows:
             return []
         mask = np.ones(rows.num_rows, bool)
-        accounts = pc.fill_null(_column(rows, _EVENT_KEY[0]), "")
-        event_ids = _column(rows, _EVENT_KEY[1])
+        accounts = pc.fill_null(_column(rows, EVENT_KEY[0]), "")
+        event_ids = _column(rows, EVENT_KEY[1])
         keys = _CanonicalKeys(accounts, event_ids)
         days = pc.fill_null(pc.cast(_column(rows, "event_date"), pa.int32()), _NO_DAY)
         day_values = days.to_numpy(zero_copy_only=False)

@@ -24,11 +24,11 @@ from typing import Any
 import pyarrow as pa
 
 from trailhouse.errors import TrailhouseError
-from trailhouse.ingest.dedup import KEY_COLUMNS
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import ParsedGroup
 from trailhouse.ingest.worker import parse_group
 from trailhouse.lake_files import TableStream, WrittenFile, table_uri
+from trailhouse.model.schema import DEDUP_COLUMNS
 
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
 
@@ -100,7 +100,7 @@ def _json_bytes(parsed: ParsedGroup) -> int:
 
 def _keys_of(table: pa.Table) -> pa.Table:
     """The dedup key columns; a table without event keys (digests) travels as its empty schema."""
-    return table.select(KEY_COLUMNS) if "eventID" in table.column_names else table.schema.empty_table()
+    return table.select(DEDUP_COLUMNS) if "eventID" in table.column_names else table.schema.empty_table()
 
 
 def _serve(connection: Connection, lake_root: str) -> None:

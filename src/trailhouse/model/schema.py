@@ -68,6 +68,8 @@ class RecordLayout:
 
 # Derived columns, all snake_case. `event_date` leads (partition); the source identity trails.
 EVENT_DATE = pa.field("event_date", pa.date32())
+EVENT_KEY = ("recipientAccountId", "eventID")  # an event's identity: stored once per lake
+DEDUP_COLUMNS = (*EVENT_KEY, EVENT_DATE.name)  # what a parser sends for the dedup check
 RESCUED = pa.field("_rescued_data", S)
 SOURCE = pa.field("source_object", S)
 
