@@ -7,7 +7,8 @@ Steps (each skipped when its output already exists in --dir): generate a bucket 
 generator, ingest it, compact it (`trailhouse maintain compact`). Then, in one run, for each report:
 the median of --repeat runs of `run_report` over the lake (one Engine, as the server keeps), and
 DuckDB running the very same report SQL over a view of the raw files (read_json with
-records='true', format='unstructured'), --baseline-runs times. Prints the medians and the ratio.
+records='true', format='unstructured'), --baseline-runs times. Prints the medians and the ratio;
+with --sections, each section's median too (where a report's time goes).
 """
 
 from __future__ import annotations
@@ -144,6 +145,13 @@ def timed(call: Any, runs: int) -> list[float]:
     return times
 
 
+def _run_timed(engine: Engine, name: str, params: ReportParams, sections: dict[str, list[float]]) -> None:
+    timings: dict[str, float] = {}
+    run_report(engine, name, params, timings=timings)
+    for section, seconds in timings.items():
+        sections.setdefault(section, []).append(seconds)
+
+
 def main() -> None:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
@@ -158,6 +166,9 @@ def main() -> None:
     parser.add_argument("--no-baseline", action="store_true", help="Skip DuckDB over the raw files.")
     parser.add_argument(
         "--parquet", action="store_true", help="Also time DuckDB's own Parquet reader over the lake's files."
+    )
+    parser.add_argument(
+        "--sections", action="store_true", help="Also print each section's median (internal ones too)."
     )
     args = parser.parse_args()
 
@@ -176,7 +187,8 @@ def main() -> None:
     medians = {}
     for name in names:
         run_report(engine, name, params)  # warm: file metadata, GeoIP database
-        lake_times = timed(lambda n=name: run_report(engine, n, params), args.repeat)
+        sections: dict[str, list[float]] = {}
+        lake_times = timed(lambda n=name, s=sections: _run_timed(engine, n, params, s), args.repeat)
         medians[name] = statistics.median(lake_times)
         line = f"{name:24} {medians[name]:>10.3f} s {max(lake_times):>7.3f} s"
         if parquet is not None:
@@ -188,6 +200,9 @@ def main() -> None:
             raw_median = statistics.median(raw_times)
             line += f" {raw_median:>10.1f} s {raw_median / medians[name]:>7.0f}x"
         print(line, flush=True)
+        if args.sections:
+            for section, times in sections.items():
+                print(f"  {section:22} {statistics.median(times):>10.3f} s", flush=True)
     slowest = max(medians, key=medians.__getitem__)
     print(f"slowest report median: {slowest} {medians[slowest]:.3f} s (target < 1 s)")
 

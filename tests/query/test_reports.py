@@ -108,6 +108,14 @@ def test_reports_limit_caps_rows(tmp_path: Path) -> None:
     assert len(run(tmp_path, records, "general-operations", limit=2)["top_events"]) == 2
 
 
+def test_run_report_times_each_section_when_asked(tmp_path: Path) -> None:
+    timings: dict[str, float] = {}
+    engine = Engine(build_lake(tmp_path / "lake", [record()]))
+    run_report(engine, "data-access", ReportParams(), timings=timings)
+    assert list(timings) == ["_s3", "s3_by_principal", "s3_by_bucket", "s3_by_action", "lambda_invocations"]
+    assert all(seconds > 0 for seconds in timings.values())
+
+
 def test_parse_time_accepts_dates_iso_times_and_ages() -> None:
     now = datetime(2026, 11, 21, 12, tzinfo=UTC)
     assert parse_time("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
@@ -137,6 +145,15 @@ def test_general_operations_counts_by_service_and_resource(tmp_path: Path) -> No
         ("ec2", 1, 1),
     ]
     assert [(r["resource"], r["events"]) for r in sections["top_resources"]] == [("arn:aws:s3:::b", 2)]
+
+
+def test_general_operations_top_resources_counts_an_arn_once_whatever_its_type(tmp_path: Path) -> None:
+    records = [
+        record(resources=[{"ARN": "arn:aws:s3:::b", "type": "AWS::S3::Bucket", "accountId": ACCOUNT}]),
+        record(resources=[{"ARN": "arn:aws:s3:::b", "type": "AWS::S3::Object"}]),
+    ]
+    top = run(tmp_path, records, "general-operations")["top_resources"]
+    assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::b", 2)]
 
 
 def test_general_operations_without_resources_has_no_top_resources(tmp_path: Path) -> None:
@@ -381,6 +398,19 @@ def test_data_access_s3_reads_writes_and_lambda(tmp_path: Path) -> None:
         ("lake", 2, 1, 3)
     ]
     assert [(r["function"], r["invocations"]) for r in sections["lambda_invocations"]] == [("f", 1)]
+
+
+def test_data_access_counts_objects_of_a_listed_pair_only(tmp_path: Path) -> None:
+    records = [
+        _s3("GetObject", "a/1"),
+        _s3("GetObject", "a/2"),
+        _s3("GetObject", "a/3", userIdentity=user("bob")),
+        _s3("GetObject", "a/4", bucket="other"),
+    ]
+    listed = run(tmp_path, records, "data-access", limit=1)["s3_by_principal"]
+    assert [(r["principal"], r["bucket"], r["reads"], r["objects"]) for r in listed] == [
+        (f"arn:aws:iam::{ACCOUNT}:user/alice", "lake", 2, 2)
+    ]
 
 
 def test_data_access_management_events_are_not_data_access(tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -270,8 +271,13 @@ def _render(sql: str, period: str, scope: str, tables: Mapping[str, str]) -> str
     return text
 
 
-def run_report(engine: Engine, name: str, params: ReportParams) -> ReportResult:
-    """Run every section of report `name` with `params`; sections come back in file order."""
+def run_report(
+    engine: Engine, name: str, params: ReportParams, *, timings: dict[str, float] | None = None
+) -> ReportResult:
+    """Run every section of report `name` with `params`; sections come back in file order.
+
+    `timings`, when given, receives each section's query time in seconds (internal ones too).
+    """
     spec = get_report(name)
     values, period, scope = _bindings(spec, params)
     results: dict[str, pa.Table] = {}
@@ -284,7 +290,10 @@ def run_report(engine: Engine, name: str, params: ReportParams) -> ReportResult:
             if missing:
                 unknown = sorted(missing)[0]
                 raise UsageError(f"Report '{name}' section '{section.name}' uses unknown ${unknown}")
+            started = time.perf_counter()
             table = engine.query(sql, bound)
+            if timings is not None:
+                timings[section.name] = time.perf_counter() - started
             if section.name == "_geoip_ips":
                 tables["geoip"] = _register(engine, _geoip_table(table.column(0).to_pylist()))
             elif section.name.startswith("_"):
