@@ -1,6 +1,6 @@
 """CloudTrail objects (gzip or plain JSON) into Arrow rows: the ingest hot path.
 
-Objects are parsed in groups, in units of at most 8 MiB of records (a big file spans units, so
+Objects are parsed in groups, in units of at most 4 MiB of records (a big file spans units, so
 memory stays bounded). msgspec splits each record into raw top-level values (never materialised
 as Python values); pyarrow's C++ JSON reader builds a unit's typed columns in one call over its
 records as JSON lines; every other column is built once per unit. Values that
