@@ -224,6 +224,23 @@ def test_console_logins_new_location_looks_before_since(tmp_path: Path) -> None:
     assert run(tmp_path, records, "console-logins", since=since)["new_locations"] == []
 
 
+def test_console_logins_history_before_since_decides_new_locations(tmp_path: Path) -> None:
+    records = [
+        login(ip="185.220.101.23", eventTime="2026-11-01T09:00:00Z"),
+        login(eventTime="2026-11-02T09:00:00Z"),
+        login(ip="185.220.101.23", eventTime="2026-11-03T09:00:00Z"),
+    ]
+    sections = run(tmp_path, records, "console-logins", since=datetime(2026, 11, 2, tzinfo=UTC))
+    alice = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    assert [(r["user"], r["location"]) for r in sections["new_locations"]] == [(alice, "GB")]
+    assert [(r["country"], r["flags"]) for r in sections["logins"]] == [("GB", ["new-location"]), ("DE", [])]
+    assert [(r["location"], r["first_seen"].day, r["logins"]) for r in sections["first_seen_locations"]] == [
+        ("DE", 1, 2),
+        ("GB", 2, 1),
+    ]
+    assert [(r["successes"], r["first_login"].day) for r in sections["by_user"]] == [(2, 2)]
+
+
 def test_console_logins_private_and_aws_addresses_are_labelled(tmp_path: Path) -> None:
     records = [login(ip="10.0.0.5"), login("bob", ip="AWS Internal")]
     by_source = {r["sourceIPAddress"]: r for r in run(tmp_path, records, "console-logins")["by_source"]}

@@ -14,10 +14,33 @@ SELECT DISTINCT sourceIPAddress
 FROM cloudtrail
 WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope};
 
+-- section: _history
+-- The user's logins per location over the whole lake in scope (a new location needs the user's
+-- history before the period): a few thousand (user, location) rows instead of every login, read
+-- without JSON. first_here: the rank of the user's first login there (eventTime, then eventID,
+-- missing values last); who: the user as two plain join keys (an IS NOT DISTINCT FROM join is far
+-- slower); in_period: the user logged in there in the period.
+WITH logins AS (
+    SELECT coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
+                    userIdentity.type) AS user,
+           sourceIPAddress, eventTime,
+           (eventTime IS NULL, coalesce(eventTime, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
+            eventID IS NULL, coalesce(eventID, '')) AS rank,
+           coalesce({period}, FALSE) AS in_period
+    FROM cloudtrail
+    WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope}
+)
+SELECT user IS NULL AS no_user, coalesce(user, '') AS who, any_value(user) AS user,
+       coalesce(g.country, g.label, 'missing') AS location, min(rank) AS first_here,
+       arg_min(g.city, eventTime) AS first_city, min(eventTime) AS first_seen,
+       max(eventTime) AS last_seen, count(*) AS logins, bool_or(in_period) AS in_period
+FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
+GROUP BY no_user, who, location;
+
 -- section: _located
--- Every login in scope, over the whole lake (a new location needs the user's history), read
--- once with its location and whether it is the user's first login there and at all; in_period
--- marks those of the period. The sections below answer from these rows.
+-- The logins of the period, read once with their location and whether each is the user's first
+-- login there and at all (its rank is the least of the user's, there or anywhere, in the history).
+-- The sections below answer from these rows.
 WITH logins AS (
     SELECT eventTime, eventID, recipientAccountId,
            coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
@@ -25,29 +48,23 @@ WITH logins AS (
            userIdentity.type AS identity_type, sourceIPAddress,
            coalesce(json_extract_string(responseElements, '$.ConsoleLogin'), 'Unknown') AS result,
            json_extract_string(additionalEventData, '$.MFAUsed') AS mfa_used,
-           errorMessage, userAgent, coalesce({period}, FALSE) AS in_period
+           errorMessage, userAgent
     FROM cloudtrail
-    WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope}
+    WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {filters}
 ), located AS (
-    -- rank: the order of a user's logins (eventTime, then eventID, missing values last);
-    -- who: the user as two plain join keys (an IS NOT DISTINCT FROM join is far slower)
     SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
            coalesce(g.country, g.label, 'missing') AS location,
            (eventTime IS NULL, coalesce(eventTime, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
             eventID IS NULL, coalesce(eventID, '')) AS rank,
            user IS NULL AS no_user, coalesce(user, '') AS who
     FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
-), firsts AS (
-    SELECT no_user, who, location, min(rank) AS first_here FROM located GROUP BY ALL
 ), users AS (
-    SELECT no_user, who, min(first_here) AS first_login FROM firsts GROUP BY ALL
+    SELECT no_user, who, min(first_here) AS first_login FROM {history} GROUP BY ALL
 )
--- A user's first login here (at all) is the one whose rank is the least of the user's logins
--- here (anywhere): grouped minima and joins cost far less than numbering rows in windows.
-SELECT l.* EXCLUDE (rank, no_user, who), l.rank = f.first_here AS is_first_here,
+SELECT l.* EXCLUDE (rank, no_user, who), l.rank = h.first_here AS is_first_here,
        l.rank = u.first_login AS is_first_login
 FROM located l
-JOIN firsts f USING (no_user, who, location)
+JOIN {history} h USING (no_user, who, location)
 JOIN users u USING (no_user, who);
 
 -- section: logins
@@ -59,7 +76,6 @@ WITH flagged AS (
                         CASE WHEN is_first_here AND NOT is_first_login THEN 'new-location' END,
                         CASE WHEN is_first_login THEN 'first-login' END], f -> f IS NOT NULL) AS flags
     FROM {located}
-    WHERE in_period
 )
 SELECT eventTime, recipientAccountId, user, identity_type, result, mfa_used, sourceIPAddress,
        ip_label, country, city, asn, org, flags, errorMessage, userAgent
@@ -76,7 +92,6 @@ SELECT user, any_value(identity_type) AS identity_type,
        min(eventTime) AS first_login,
        max(eventTime) AS last_login
 FROM {located}
-WHERE in_period
 GROUP BY user
 ORDER BY failures DESC, successes DESC, user
 LIMIT $limit;
@@ -84,14 +99,14 @@ LIMIT $limit;
 -- section: without_mfa
 SELECT eventTime, recipientAccountId, user, identity_type, sourceIPAddress, country, city
 FROM {located}
-WHERE in_period AND result = 'Success' AND mfa_used = 'No'
+WHERE result = 'Success' AND mfa_used = 'No'
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;
 
 -- section: root_logins
 SELECT eventTime, recipientAccountId, result, mfa_used, sourceIPAddress, country, city, asn, org
 FROM {located}
-WHERE in_period AND identity_type = 'Root'
+WHERE identity_type = 'Root'
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;
 
@@ -102,23 +117,20 @@ SELECT sourceIPAddress, any_value(ip_label) AS ip_label, any_value(country) AS c
        count(*) FILTER (WHERE result = 'Failure') AS failures,
        count(DISTINCT user) AS users
 FROM {located}
-WHERE in_period
 GROUP BY sourceIPAddress
 ORDER BY failures DESC, successes DESC, sourceIPAddress
 LIMIT $limit;
 
 -- section: first_seen_locations
-SELECT user, location, arg_min(city, eventTime) AS first_city,
-       min(eventTime) AS first_seen, max(eventTime) AS last_seen, count(*) AS logins
-FROM {located}
-GROUP BY user, location
-HAVING count(*) FILTER (WHERE in_period) > 0
+SELECT user, location, first_city, first_seen, last_seen, logins
+FROM {history}
+WHERE in_period
 ORDER BY user, first_seen, location
 LIMIT $limit;
 
 -- section: new_locations
 SELECT eventTime, recipientAccountId, user, result, location, sourceIPAddress, country, city, asn, org
 FROM {located}
-WHERE is_first_here AND NOT is_first_login AND in_period
+WHERE is_first_here AND NOT is_first_login
 ORDER BY eventTime DESC, eventID
 LIMIT $limit;
