@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +167,26 @@ def test_pipeline_dedup_survives_many_days_within_one_batch(tmp_path: Path) -> N
     write_log(tmp_path / "b", log_key(stamp="20261130T1005Z"), [shared])  # met last: day folders go in order
     result = run(tmp_path / "b", Lake(tmp_path / "lake"))
     assert (result.rows_written, result.duplicates) == (11, 1)
+
+
+def test_pipeline_big_object_rows_equal_what_small_objects_give(tmp_path: Path) -> None:
+    # An object of 4 MiB or more is parsed again at write time instead of held (parsers.py).
+    records = [
+        event(
+            eventID=str(uuid.UUID(int=i)),
+            eventTime=f"2026-11-0{1 + i % 2}T10:00:{i % 60:02d}Z",
+            requestParameters={"padding": "x" * 1500, "n": i},
+        )
+        for i in range(3000)
+    ]
+    odd = event(eventID="odd-one", eventTime="2026-11-01T10:00:00.5Z", unknownKey=[1])  # rescued
+    big = json.dumps({"Records": [*records, *records[:5], odd, 42]}).encode()  # 5 copies, 1 bad
+    assert len(big) >= 4 * 1024 * 1024
+    write_log(tmp_path / "b", log_key(stamp="20261101T1005Z").removesuffix(".gz"), big, compress=False)
+    write_log(tmp_path / "b", log_key(stamp="20261101T1010Z"), records[10:13])  # 3 more copies
+    for workers in (1, 2):
+        lake = Lake(tmp_path / f"lake{workers}")
+        result = run(tmp_path / "b", lake, workers=workers)
+        assert (result.rows_written, result.duplicates, result.records_quarantined) == (3001, 8, 1)
+        expected = sorted([*records, odd], key=lambda r: (r["eventTime"].replace(".5Z", "Z"), r["eventID"]))
+        assert exported(lake) == [strip_nulls(r) for r in expected]

@@ -4,7 +4,9 @@ The main process only reads objects, deduplicates and commits. A parser sends ba
 results and its event keys (three small columns); its rows stay where they were parsed until the
 main process answers with the dedup verdict, then go straight into the parser's open files. At a
 commit every parser closes its files and names them; one Delta commit per table adds them all.
-No table crosses a process boundary, so both cores parse and write.
+No table crosses a process boundary, so both cores parse and write. A group holding a big object
+(4 MiB stored, ~60 MB of JSON) waits for its verdict as bytes and keys only, and is parsed again
+unit by unit as it is written: its text and all its rows are never in memory together.
 
 Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
 ("write", id, masks); ("close",) -> {table: files}. A failure comes back as ("error", text).
@@ -18,6 +20,7 @@ import threading
 import traceback
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -26,13 +29,15 @@ import pyarrow as pa
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import ParsedGroup
-from trailhouse.ingest.worker import parse_group
+from trailhouse.ingest.worker import group_rows, parse_group
 from trailhouse.lake_files import TableStream, WrittenFile, table_uri
 from trailhouse.model.schema import DEDUP_COLUMNS
 
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
 
-_LARGE_GROUP = 48 * 1024 * 1024  # of JSON (groups are ~20 MiB): a big object's pages are given back
+# An object this big (stored bytes; deliveries are mostly KBs) has its group's rows parsed again at
+# write time rather than held: waiting for the verdict, the group keeps its bytes and keys only.
+_BIG_OBJECT = 4 * 1024 * 1024
 
 Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
 Masks = dict[str, list[bool] | None]  # per table: rows kept (None: all)
@@ -43,29 +48,49 @@ class ParserDied(TrailhouseError):
     """A parser process ended or failed; nothing of the pending batch was committed."""
 
 
+@dataclass(frozen=True)
+class _Deferred:
+    """A group with a big object, awaiting its verdict: its bytes and keys, not its rows."""
+
+    items: Sequence[Item]
+    parsed: ParsedGroup
+
+
 class ParseWriter:
     """A parser's state: parsed groups awaiting their verdict, and one open stream per table."""
 
     def __init__(self, lake_root: str) -> None:
         self.lake_root = lake_root
-        self.pending: dict[int, ParsedGroup] = {}
+        self.pending: dict[int, ParsedGroup | _Deferred] = {}
         self.streams: dict[str, TableStream] = {}
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
         """Parse a group and keep its rows; returns its results with only the dedup key columns."""
-        parsed = parse_group(items)
-        self.pending[group_id] = parsed
+        if max(len(data) for _, _, data in items) < _BIG_OBJECT:
+            parsed = parse_group(items)
+            self.pending[group_id] = parsed
+        else:  # its text and rows together would cost several times its size
+            parsed = parse_group(items, columns=DEDUP_COLUMNS)
+            self.pending[group_id] = _Deferred(items, parsed)
         keys = {name: _keys_of(table) for name, table in parsed.tables.items()}
         return ParsedGroup(keys, parsed.results, parsed.ranges)
 
     def write(self, group_id: int, masks: Masks) -> None:
         """Write the rows of a group that the dedup kept."""
-        parsed = self.pending.pop(group_id)
-        for name, rows in parsed.tables.items():
-            self._write(name, rows, masks.get(name))
-        if _json_bytes(parsed) >= _LARGE_GROUP:
-            del parsed
-            give_back()
+        pending = self.pending.pop(group_id)
+        if isinstance(pending, ParsedGroup):
+            for name, rows in pending.tables.items():
+                self._write(name, rows, masks.get(name))
+            return
+        written = dict.fromkeys(masks, 0)
+        for name, rows in group_rows(pending.items, pending.parsed):
+            mask, start = masks.get(name), written.get(name, 0)
+            self._write(name, rows, None if mask is None else mask[start : start + rows.num_rows])
+            written[name] = start + rows.num_rows
+        if any(mask is not None and written[name] != len(mask) for name, mask in masks.items()):
+            raise RuntimeError("internal error: a big object's rows changed between two parses")
+        del pending
+        give_back()  # hand the big object's pages back at once
 
     def _write(self, name: str, rows: pa.Table, mask: list[bool] | None) -> None:
         if mask is not None and not all(mask):  # filtering copies the table: only for duplicates
@@ -92,10 +117,6 @@ class ParseWriter:
             self.write(message[1], message[2])
             return None
         return self.close()
-
-
-def _json_bytes(parsed: ParsedGroup) -> int:
-    return sum(r.uncompressed_bytes for r in parsed.results if not isinstance(r, str))
 
 
 def _keys_of(table: pa.Table) -> pa.Table:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -116,44 +116,75 @@ def parse_object(
     return result, group.rows_of(0)
 
 
-def parse_objects(items: Sequence[tuple[RecordLayout, str, bytes]]) -> ParsedGroup:
-    """Parse (layout, source_object, bytes) objects as one group, in units of bounded size."""
-    results: list[ParsedObject | str] = [""] * len(items)
-    decoded: dict[int, _Decoded] = {}
-    for index, (_, _, data) in enumerate(items):
-        try:
-            outcome = _decode(data)
-        except ObjectReadError as error:
-            results[index] = str(error)
-            continue
-        if isinstance(outcome, ParsedObject):
-            results[index] = outcome
-        else:
-            decoded[index] = outcome
-    rows_per_object = dict.fromkeys(decoded, 0)
-    bad: dict[int, list[BadRecord]] = {index: [] for index in decoded}
+_Items = Sequence[tuple[RecordLayout, str, bytes]]
+
+
+class _Decoding:
+    """A group after gunzip and splitting: per object its failure or skip, or its raw records."""
+
+    def __init__(self, items: _Items) -> None:
+        self.items = items
+        self.results: list[ParsedObject | str] = [""] * len(items)
+        self.decoded: dict[int, _Decoded] = {}
+        for index, (_, _, data) in enumerate(items):
+            try:
+                outcome = _decode(data)
+            except ObjectReadError as error:
+                self.results[index] = str(error)
+                continue
+            if isinstance(outcome, ParsedObject):
+                self.results[index] = outcome
+            else:
+                self.decoded[index] = outcome
+        self.rows_per_object = dict.fromkeys(self.decoded, 0)
+        self.bad: dict[int, list[BadRecord]] = {index: [] for index in self.decoded}
+        self.fallback: set[int] = set()
+
+    def unit_tables(self) -> Iterator[tuple[str, pa.Table]]:
+        """Each unit's rows, in table order: (table name, rows)."""
+        for layout, unit in _units(self.items, self.decoded):
+            table, used_fallback = _unit_rows(
+                layout, unit, self.items, self.decoded, self.bad, self.rows_per_object
+            )
+            if used_fallback:
+                self.fallback.update(index for index, _, _ in unit)
+            yield layout.table, table
+
+    def group(self, tables: dict[str, pa.Table]) -> ParsedGroup:
+        """The group's results and row ranges, once every unit was parsed."""
+        results = list(self.results)
+        ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(self.items)
+        starts: dict[str, int] = {}
+        for index in _in_unit_order(self.items, self.decoded):
+            table = self.items[index][0].table
+            start, count = starts.get(table, 0), self.rows_per_object[index]
+            ranges[index] = (table, start, count) if count else ("", 0, 0)
+            starts[table] = start + count
+            results[index] = ParsedObject(
+                records=len(self.decoded[index].records),
+                bad_records=tuple(self.bad[index]),
+                uncompressed_bytes=self.decoded[index].size,
+                fallback=index in self.fallback,
+            )
+        return ParsedGroup(tables, results, ranges)
+
+
+def parse_objects(items: _Items, *, columns: Sequence[str] | None = None) -> ParsedGroup:
+    """Parse (layout, source_object, bytes) objects as one group, in units of bounded size.
+
+    With `columns`, each unit keeps only those columns: the rows themselves can be had again, a
+    unit at a time, from `unit_rows`.
+    """
+    decoding = _Decoding(items)
     parts: dict[str, list[pa.Table]] = {}
-    fallback: set[int] = set()
-    for layout, unit in _units(items, decoded):
-        table, used_fallback = _unit_rows(layout, unit, items, decoded, bad, rows_per_object)
-        parts.setdefault(layout.table, []).append(table)
-        if used_fallback:
-            fallback.update(index for index, _, _ in unit)
-    ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
-    starts: dict[str, int] = {}
-    for index in _in_unit_order(items, decoded):
-        table = items[index][0].table
-        start = starts.get(table, 0)
-        ranges[index] = (table, start, rows_per_object[index]) if rows_per_object[index] else ("", 0, 0)
-        starts[table] = start + rows_per_object[index]
-        results[index] = ParsedObject(
-            records=len(decoded[index].records),
-            bad_records=tuple(bad[index]),
-            uncompressed_bytes=decoded[index].size,
-            fallback=index in fallback,
-        )
-    tables = {name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()}
-    return ParsedGroup(tables, results, ranges)
+    for name, table in decoding.unit_tables():
+        parts.setdefault(name, []).append(table if columns is None else table.select(columns))
+    return decoding.group({name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()})
+
+
+def unit_rows(items: _Items) -> Iterator[tuple[str, pa.Table]]:
+    """The rows `parse_objects(items)` gives, one unit at a time and in the same order."""
+    yield from _Decoding(items).unit_tables()
 
 
 def _in_unit_order(

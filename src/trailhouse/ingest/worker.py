@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 
 from trailhouse.errors import ObjectReadError
-from trailhouse.ingest.reader import ParsedGroup, ParsedObject, decompress, parse_objects
+from trailhouse.ingest.reader import ParsedGroup, ParsedObject, decompress, parse_objects, unit_rows
 from trailhouse.model.schema import EVENTS, INSIGHTS, RecordLayout
 
 LAYOUT_BY_KIND = {"events": EVENTS, "insights": INSIGHTS}
@@ -25,14 +25,17 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
     return ParsedObject(records=1, uncompressed_bytes=len(text)), digest_table(text, source_object, None)
 
 
-def parse_group(items: Sequence[tuple[str, str, bytes]]) -> ParsedGroup:
-    """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash."""
+def parse_group(items: Sequence[tuple[str, str, bytes]], columns: Sequence[str] | None = None) -> ParsedGroup:
+    """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash.
+
+    With `columns`, event and Insights rows keep only those columns (see `group_rows`).
+    """
     logs = [i for i, (kind, _, _) in enumerate(items) if kind in LAYOUT_BY_KIND]
     work = [(LAYOUT_BY_KIND[items[i][0]], items[i][1], items[i][2]) for i in logs]
     try:
-        parsed = parse_objects(work)
+        parsed = parse_objects(work, columns=columns)
     except Exception:  # find the culprit object by object
-        parsed = _one_by_one(work)
+        parsed = _one_by_one(work, columns)
     results: list[ParsedObject | str] = [""] * len(items)
     ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
     for position, index in enumerate(logs):
@@ -59,14 +62,32 @@ def parse_group(items: Sequence[tuple[str, str, bytes]]) -> ParsedGroup:
     return ParsedGroup(tables, results, ranges)
 
 
-def _one_by_one(work: list[tuple[RecordLayout, str, bytes]]) -> ParsedGroup:
+def group_rows(
+    items: Sequence[tuple[str, str, bytes]], parsed: ParsedGroup
+) -> Iterator[tuple[str, pa.Table]]:
+    """The full rows of a group parsed with `columns`, a unit at a time, in the order of its tables.
+
+    Objects that failed have no rows and are left out, so a culprit found object by object is not
+    parsed again. Digest rows were kept whole.
+    """
+    work = [
+        (LAYOUT_BY_KIND[kind], source_object, data)
+        for (kind, source_object, data), result in zip(items, parsed.results, strict=True)
+        if kind in LAYOUT_BY_KIND and not isinstance(result, str)
+    ]
+    yield from unit_rows(work)
+    if DIGESTS in parsed.tables:
+        yield DIGESTS, parsed.tables[DIGESTS]
+
+
+def _one_by_one(work: list[tuple[RecordLayout, str, bytes]], columns: Sequence[str] | None) -> ParsedGroup:
     """Parse objects singly, so one object's unexpected failure quarantines only that object."""
     tables: dict[str, list[pa.Table]] = {}
     results: list[ParsedObject | str] = []
     ranges: list[tuple[str, int, int]] = []
     for item in work:
         try:
-            single = parse_objects([item])
+            single = parse_objects([item], columns=columns)
         except Exception as error:  # quarantined with its reason
             results.append(_unexpected(error))
             ranges.append(("", 0, 0))
