@@ -154,9 +154,9 @@ class _DayKeys:
 
 def _text_keys(accounts: pa.Array, event_ids: pa.Array, rows: np.ndarray) -> list[bytes]:
     """account/eventID as bytes for the chosen rows that have an eventID."""
-    chosen = pa.array(rows & event_ids.is_valid().to_numpy(zero_copy_only=False))
     if not rows.any():
         return []
+    chosen = pa.array(rows & event_ids.is_valid().to_numpy(zero_copy_only=False))
     account = pc.fill_null(accounts.filter(chosen), "")
     joined = pc.binary_join_element_wise(account, event_ids.filter(chosen), "/")
     return pc.cast(joined, pa.binary()).to_pylist()  # type: ignore[no-any-return]
