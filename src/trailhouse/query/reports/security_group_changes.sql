@@ -6,15 +6,16 @@
 -- ports, IPv4 and IPv6 ranges, source groups). open_to_world: a rule's range is 0.0.0.0/0 or ::/0.
 
 -- section: _changes
--- The changes in scope, read once; their rules' ranges parsed once per change.
+-- The changes in scope, read once; whether a rule is open to the world decided once per change.
 SELECT eventTime, eventID, recipientAccountId, awsRegion, eventName, errorCode, sourceIPAddress,
        coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
-       list_concat(
+       list_has_any(list_concat(
            coalesce(json_extract_string(requestParameters,
                     '$.ipPermissions.items[*].ipRanges.items[*].cidrIp'), []),
            coalesce(json_extract_string(requestParameters,
-                    '$.ipPermissions.items[*].ipv6Ranges.items[*].cidrIpv6'), [])) AS cidrs,
+                    '$.ipPermissions.items[*].ipv6Ranges.items[*].cidrIpv6'), [])),
+           ['0.0.0.0/0', '::/0']) AS open_to_world,
        requestParameters, responseElements
 FROM cloudtrail
 WHERE eventSource = 'ec2.amazonaws.com' AND {filters}
@@ -23,7 +24,7 @@ WHERE eventSource = 'ec2.amazonaws.com' AND {filters}
                     'CreateSecurityGroup', 'DeleteSecurityGroup', 'ModifySecurityGroupRules');
 
 -- section: changes
--- The rest of each rule is read only for the changes listed.
+-- The rules (ranges included) are read only for the changes listed.
 SELECT eventTime, recipientAccountId, awsRegion, eventName, principal,
        coalesce(json_extract_string(requestParameters, '$.groupId'),
                 json_extract_string(responseElements, '$.groupId')) AS group_id,
@@ -31,19 +32,22 @@ SELECT eventTime, recipientAccountId, awsRegion, eventName, principal,
        json_extract_string(requestParameters, '$.ipPermissions.items[*].ipProtocol') AS protocols,
        json_extract(requestParameters, '$.ipPermissions.items[*].fromPort')::VARCHAR[] AS from_ports,
        json_extract(requestParameters, '$.ipPermissions.items[*].toPort')::VARCHAR[] AS to_ports,
-       cidrs,
+       list_concat(
+           coalesce(json_extract_string(requestParameters,
+                    '$.ipPermissions.items[*].ipRanges.items[*].cidrIp'), []),
+           coalesce(json_extract_string(requestParameters,
+                    '$.ipPermissions.items[*].ipv6Ranges.items[*].cidrIpv6'), [])) AS cidrs,
        json_extract_string(requestParameters,
                            '$.ipPermissions.items[*].groups.items[*].groupId') AS source_groups,
        open_to_world, errorCode, sourceIPAddress
-FROM (SELECT *, list_has_any(cidrs, ['0.0.0.0/0', '::/0']) AS open_to_world
-      FROM {changes}
+FROM (SELECT * FROM {changes}
       ORDER BY open_to_world DESC, eventTime DESC, eventID
       LIMIT $limit)
 ORDER BY open_to_world DESC, eventTime DESC, eventID;
 
 -- section: summary
 SELECT eventName, count(*) AS changes, count(errorCode) AS failed,
-       count(*) FILTER (WHERE list_has_any(cidrs, ['0.0.0.0/0', '::/0'])) AS open_to_world,
+       count(*) FILTER (WHERE open_to_world) AS open_to_world,
        count(DISTINCT principal) AS principals
 FROM {changes}
 GROUP BY eventName
@@ -51,7 +55,7 @@ ORDER BY changes DESC, eventName;
 
 -- section: by_principal
 SELECT principal, count(*) AS changes,
-       count(*) FILTER (WHERE list_has_any(cidrs, ['0.0.0.0/0', '::/0'])) AS open_to_world,
+       count(*) FILTER (WHERE open_to_world) AS open_to_world,
        count(DISTINCT recipientAccountId) AS accounts,
        min(eventTime) AS first_change, max(eventTime) AS last_change
 FROM {changes}
