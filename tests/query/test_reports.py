@@ -241,6 +241,22 @@ def test_console_logins_history_before_since_decides_new_locations(tmp_path: Pat
     assert [(r["successes"], r["first_login"].day) for r in sections["by_user"]] == [(2, 2)]
 
 
+@pytest.mark.parametrize("since", [None, datetime(2026, 11, 2, tzinfo=UTC)])
+def test_console_logins_same_time_logins_are_ordered_by_event_id(
+    tmp_path: Path, since: datetime | None
+) -> None:
+    records = [
+        login(ip="185.220.101.23", eventTime="2026-11-02T09:00:00Z", eventID="b"),
+        login(eventTime="2026-11-02T09:00:00Z", eventID="a"),
+    ]
+    sections = run(tmp_path, records, "console-logins", since=since)
+    assert [r["location"] for r in sections["new_locations"]] == ["DE"]
+    assert sorted((r["country"], r["flags"]) for r in sections["logins"]) == [
+        ("DE", ["new-location"]),
+        ("GB", ["first-login"]),
+    ]
+
+
 def test_console_logins_private_and_aws_addresses_are_labelled(tmp_path: Path) -> None:
     records = [login(ip="10.0.0.5"), login("bob", ip="AWS Internal")]
     by_source = {r["sourceIPAddress"]: r for r in run(tmp_path, records, "console-logins")["by_source"]}

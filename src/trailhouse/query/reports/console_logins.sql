@@ -17,30 +17,28 @@ WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {s
 -- section: _history
 -- The user's logins per location over the whole lake in scope (a new location needs the user's
 -- history before the period): a few thousand (user, location) rows instead of every login, read
--- without JSON. first_here: the rank of the user's first login there (eventTime, then eventID,
--- missing values last); who: the user as two plain join keys (an IS NOT DISTINCT FROM join is far
--- slower); in_period: the user logged in there in the period.
+-- without JSON or eventID. who: the user as two plain join keys (an IS NOT DISTINCT FROM join is
+-- far slower); in_period: the user logged in there in the period.
 WITH logins AS (
     SELECT coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
                     userIdentity.type) AS user,
-           sourceIPAddress, eventTime,
-           (eventTime IS NULL, coalesce(eventTime, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
-            eventID IS NULL, coalesce(eventID, '')) AS rank,
-           coalesce({period}, FALSE) AS in_period
+           sourceIPAddress, eventTime, coalesce({period}, FALSE) AS in_period
     FROM cloudtrail
     WHERE eventName = 'ConsoleLogin' AND eventSource = 'signin.amazonaws.com' AND {scope}
 )
 SELECT user IS NULL AS no_user, coalesce(user, '') AS who, any_value(user) AS user,
-       coalesce(g.country, g.label, 'missing') AS location, min(rank) AS first_here,
-       arg_min(g.city, eventTime) AS first_city, min(eventTime) AS first_seen,
-       max(eventTime) AS last_seen, count(*) AS logins, bool_or(in_period) AS in_period
+       coalesce(g.country, g.label, 'missing') AS location, arg_min(g.city, eventTime) AS first_city,
+       min(eventTime) AS first_seen, max(eventTime) AS last_seen, count(*) AS logins,
+       bool_or(in_period) AS in_period
 FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
 GROUP BY no_user, who, location;
 
 -- section: _located
 -- The logins of the period, read once with their location and whether each is the user's first
--- login there and at all (its rank is the least of the user's, there or anywhere, in the history).
--- The sections below answer from these rows.
+-- login there and at all. A user's logins are ordered by eventTime, then eventID, missing values
+-- last. The first there has the history's first time there (or none, when no login there has a
+-- time) and the least eventID of those: all of those are in the period, as a login's time alone
+-- says whether it is. Grouped minima and joins cost far less than numbering rows in windows.
 WITH logins AS (
     SELECT eventTime, eventID, recipientAccountId,
            coalesce(userIdentity.arn, userIdentity.userName, userIdentity.principalId,
@@ -54,18 +52,31 @@ WITH logins AS (
 ), located AS (
     SELECT l.*, g.label AS ip_label, g.country, g.city, g.asn, g.org,
            coalesce(g.country, g.label, 'missing') AS location,
-           (eventTime IS NULL, coalesce(eventTime, TIMESTAMPTZ '1970-01-01 00:00:00+00'),
-            eventID IS NULL, coalesce(eventID, '')) AS rank,
-           user IS NULL AS no_user, coalesce(user, '') AS who
+           (eventID IS NULL, coalesce(eventID, '')) AS id_rank,
+           l.user IS NULL AS no_user, coalesce(l.user, '') AS who,
+           h.first_seen AS here_first, u.first_seen AS user_first
     FROM logins l LEFT JOIN {geoip} g ON g.ip = l.sourceIPAddress
-), users AS (
-    SELECT no_user, who, min(first_here) AS first_login FROM {history} GROUP BY ALL
+    JOIN {history} h ON h.no_user = (l.user IS NULL) AND h.who = coalesce(l.user, '')
+                    AND h.location = coalesce(g.country, g.label, 'missing')
+    JOIN (SELECT no_user, who, min(first_seen) AS first_seen FROM {history} GROUP BY ALL) u
+      ON u.no_user = (l.user IS NULL) AND u.who = coalesce(l.user, '')
+), here AS (
+    SELECT no_user, who, location, min(id_rank) AS first_id FROM located
+    WHERE eventTime = here_first OR here_first IS NULL
+    GROUP BY ALL
+), anywhere AS (
+    SELECT no_user, who, min(id_rank) AS first_id FROM located
+    WHERE eventTime = user_first OR user_first IS NULL
+    GROUP BY ALL
 )
-SELECT l.* EXCLUDE (rank, no_user, who), l.rank = h.first_here AS is_first_here,
-       l.rank = u.first_login AS is_first_login
+SELECT l.* EXCLUDE (id_rank, no_user, who, here_first, user_first),
+       coalesce(l.eventTime = l.here_first OR l.here_first IS NULL, FALSE)
+           AND l.id_rank = f.first_id AS is_first_here,
+       coalesce(l.eventTime = l.user_first OR l.user_first IS NULL, FALSE)
+           AND l.id_rank = a.first_id AS is_first_login
 FROM located l
-JOIN {history} h USING (no_user, who, location)
-JOIN users u USING (no_user, who);
+LEFT JOIN here f USING (no_user, who, location)
+LEFT JOIN anywhere a USING (no_user, who);
 
 -- section: logins
 WITH flagged AS (
