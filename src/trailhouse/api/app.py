@@ -289,6 +289,7 @@ def create_app(lake: Lake, *, secure_cookies: bool = False, service: Service | N
         yield
         stop.set()
         service.close()
+        state.writer.close()  # an s3:// lake's gathered audit records
 
     app = Starlette(
         lifespan=lifespan,

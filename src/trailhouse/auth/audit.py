@@ -1,13 +1,16 @@
 """The access audit log: one JSON line per request, allowed or denied, with Okera's fields.
 
-Files live under `<lake>/_audit/ymd=YYYY-MM-DD/` and are named `<service>-<host>-<seq>-<uuid>.jsonl`
-(service: `api` or `cli`), so several processes and replicas never write the same file. Statements
+Files (objects on S3) live under `<lake>/_audit/ymd=YYYY-MM-DD/` and are named
+`<service>-<host>-<seq>-<uuid>.jsonl` (service: `api` or `cli`), so several processes and replicas
+never write the same file. Statements
 are scrubbed of anything shaped like a token; no header, cookie or form body is ever recorded.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
 import os
 import re
 import socket
@@ -20,9 +23,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 import pyarrow as pa
+import pyarrow.fs as pafs
 
 from trailhouse.auth.tokens import TOKEN_PATTERN
 from trailhouse.lake import Lake, is_remote
+from trailhouse.lake_files import filesystem
+
+log = logging.getLogger(__name__)
 
 AUDIT_FOLDER = "_audit"
 MAX_STATEMENT = 8000
@@ -107,9 +114,14 @@ def scrub(text: str) -> str:
 
 
 class AuditWriter:
-    """Appends audit records for one service of one process; thread-safe."""
+    """Appends audit records for one service of one process; thread-safe.
 
-    def __init__(self, lake: Lake, service: str = "api") -> None:
+    On a local lake each record is appended to the current file at once. S3 objects cannot be
+    appended to, so on an `s3://` lake records are gathered and written as a new object every
+    second (and at exit or `close`), named like the local files with the next sequence number.
+    """
+
+    def __init__(self, lake: Lake, service: str = "api", *, flush_every: float = 1.0) -> None:
         self.lake = lake
         self.service = re.sub(r"[^a-z0-9]", "", service.lower()) or "svc"
         self.host = re.sub(r"[^A-Za-z0-9.\-]", "_", socket.gethostname()) or "host"
@@ -118,27 +130,76 @@ class AuditWriter:
         self._path: Path | None = None
         self._lines = 0
         self._file_uuid = uuid.uuid4().hex
+        self._remote = is_remote(lake.root)
+        self._pending: list[tuple[str, str]] = []  # (ymd, line), remote lakes only
+        self._flush_every = flush_every
+        self._flushing = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
+
+    def _name(self) -> str:
+        self._seq += 1
+        return f"{self.service}-{self.host}-{self._seq:06d}-{self._file_uuid}.jsonl"
 
     def _target(self, ymd: str) -> Path:
         if self._path is None or self._path.parent.name != f"ymd={ymd}" or self._lines >= LINES_PER_FILE:
-            self._seq += 1
             self._lines = 0
             folder = Path(self.lake.root) / AUDIT_FOLDER / f"ymd={ymd}"
             folder.mkdir(parents=True, exist_ok=True)
-            name = f"{self.service}-{self.host}-{self._seq:06d}-{self._file_uuid}.jsonl"
-            self._path = folder / name
+            self._path = folder / self._name()
         return self._path
 
     def write(self, event: AuditEvent) -> None:
-        if is_remote(self.lake.root):
-            return  # remote lakes: not yet (docs/security.md, "Known limits")
         record = event.record()
         line = json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n"
         with self._lock:
+            if self._remote:
+                self._pending.append((str(record["ymd"]), line))
+                if self._flusher is None:
+                    self._start_flusher()
+                return
             path = self._target(str(record["ymd"]))
             with open(path, "a", encoding="utf-8") as handle:
                 handle.write(line)
             self._lines += 1
+
+    def _start_flusher(self) -> None:
+        self._flusher = threading.Thread(target=self._flush_loop, name="trailhouse-audit", daemon=True)
+        self._flusher.start()
+        atexit.register(self.close)
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(self._flush_every):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the gathered records of a remote lake, one new object per day."""
+        with self._flushing:
+            with self._lock:
+                pending, self._pending = self._pending, []
+                names = {ymd: self._name() for ymd, _ in pending}
+            days: dict[str, list[str]] = {}
+            for ymd, line in pending:
+                days.setdefault(ymd, []).append(line)
+            for ymd, lines in days.items():
+                try:
+                    _put(self.lake, f"ymd={ymd}/{names[ymd]}", "".join(lines))
+                except OSError:
+                    log.error("could not write %d audit records; retrying", len(lines), exc_info=True)
+                    with self._lock:
+                        self._pending[:0] = [(ymd, line) for line in lines]
+
+    def close(self) -> None:
+        """Stop the flusher and write what is gathered (remote lakes)."""
+        self._stop.set()
+        if self._remote:
+            self.flush()
+
+
+def _put(lake: Lake, name: str, text: str) -> None:
+    fs, root = filesystem(lake.root)
+    with fs.open_output_stream(f"{root}/{AUDIT_FOLDER}/{name}") as stream:
+        stream.write(text.encode("utf-8"))
 
 
 _cli_writer: AuditWriter | None = None
@@ -166,24 +227,29 @@ def record_cli_query(lake: Lake, statement: str, rows: int, status: str) -> None
     )
 
 
-def _audit_files(lake: Lake) -> Iterator[Path]:
-    root = Path(lake.root) / AUDIT_FOLDER
-    if root.is_dir():
-        yield from sorted(root.glob("ymd=*/*.jsonl"))
+def _audit_texts(lake: Lake) -> Iterator[str]:
+    """The text of every audit file or object of the lake, in name order."""
+    fs, root = filesystem(lake.root)
+    selector = pafs.FileSelector(f"{root}/{AUDIT_FOLDER}", recursive=True, allow_not_found=True)
+    paths = sorted(
+        info.path
+        for info in fs.get_file_info(selector)
+        if info.type == pafs.FileType.File and info.path.endswith(".jsonl")
+    )
+    for path in paths:
+        with fs.open_input_stream(path) as stream:
+            yield stream.read().decode("utf-8")
 
 
 def read_audit(lake: Lake) -> list[dict[str, object]]:
     """Every audit record of the lake (a half-written last line is skipped)."""
-    if is_remote(lake.root):
-        return []
     records = []
-    for path in _audit_files(lake):
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue
+    for text in _audit_texts(lake):
+        for line in text.splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
     return records
 
 

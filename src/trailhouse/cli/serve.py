@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from trailhouse.cli.main import lake_option
-from trailhouse.lake import Lake, is_remote
+from trailhouse.lake import Lake
 
 
 @click.command()
@@ -26,8 +26,6 @@ def serve(host: str, port: int, secure_cookies: bool | None, lake: str) -> None:
 
     the_lake = Lake(lake)
     secure = (not is_loopback(host)) if secure_cookies is None else secure_cookies
-    if is_remote(the_lake.root):
-        click.echo("Warning: the access audit log is not yet written for s3:// lakes.", err=True)
     users = AuthStore(the_lake).snapshot().users
     if not users:
         click.echo(
