@@ -79,20 +79,25 @@ LEFT JOIN here f USING (no_user, who, location)
 LEFT JOIN anywhere a USING (no_user, who);
 
 -- section: logins
-WITH flagged AS (
-    SELECT *,
-           list_filter([CASE WHEN result = 'Failure' THEN 'failure' END,
-                        CASE WHEN identity_type = 'Root' THEN 'root' END,
-                        CASE WHEN result = 'Success' AND mfa_used = 'No' THEN 'no-mfa' END,
-                        CASE WHEN is_first_here AND NOT is_first_login THEN 'new-location' END,
-                        CASE WHEN is_first_login THEN 'first-login' END], f -> f IS NOT NULL) AS flags
-    FROM {located}
-)
+-- Ordered by the number of flags, counted as numbers: the lists are built for the listed rows only.
 SELECT eventTime, recipientAccountId, user, identity_type, result, mfa_used, sourceIPAddress,
-       ip_label, country, city, asn, org, flags, errorMessage, userAgent
-FROM flagged
-ORDER BY len(flags) DESC, eventTime DESC, eventID
-LIMIT $limit;
+       ip_label, country, city, asn, org,
+       list_filter([CASE WHEN result = 'Failure' THEN 'failure' END,
+                    CASE WHEN identity_type = 'Root' THEN 'root' END,
+                    CASE WHEN result = 'Success' AND mfa_used = 'No' THEN 'no-mfa' END,
+                    CASE WHEN is_first_here AND NOT is_first_login THEN 'new-location' END,
+                    CASE WHEN is_first_login THEN 'first-login' END], f -> f IS NOT NULL) AS flags,
+       errorMessage, userAgent
+FROM (SELECT *,
+             coalesce(result = 'Failure', FALSE)::INTEGER
+             + coalesce(identity_type = 'Root', FALSE)::INTEGER
+             + coalesce(result = 'Success' AND mfa_used = 'No', FALSE)::INTEGER
+             + coalesce(is_first_here AND NOT is_first_login, FALSE)::INTEGER
+             + coalesce(is_first_login, FALSE)::INTEGER AS flag_count
+      FROM {located}
+      ORDER BY flag_count DESC, eventTime DESC, eventID
+      LIMIT $limit)
+ORDER BY flag_count DESC, eventTime DESC, eventID;
 
 -- section: by_user
 SELECT user, any_value(identity_type) AS identity_type,
