@@ -6,7 +6,7 @@ main process answers with the dedup verdict, then go straight into the parser's 
 commit every parser closes its files and names them; one Delta commit per table adds them all.
 No table crosses a process boundary, so both cores parse and write. A group holding a big object
 (4 MiB stored, ~60 MB of JSON) waits for its verdict as bytes and keys only, and is parsed again
-unit by unit as it is written: its text and all its rows are never in memory together.
+unit by unit as it is written (the reader streams such objects): its rows are never all in memory.
 
 Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
 ("write", id, masks); ("close",) -> {table: files}. A failure comes back as ("error", text).
@@ -28,16 +28,13 @@ import pyarrow as pa
 
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
-from trailhouse.ingest.reader import ParsedGroup
+from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
 from trailhouse.ingest.worker import group_rows, parse_group
 from trailhouse.lake_files import TableStream, WrittenFile, table_uri
 from trailhouse.model.schema import DEDUP_COLUMNS
 
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
 
-# An object this big (stored bytes; deliveries are mostly KBs) has its group's rows parsed again at
-# write time rather than held: waiting for the verdict, the group keeps its bytes and keys only.
-_BIG_OBJECT = 4 * 1024 * 1024
 
 Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
 Masks = dict[str, list[bool] | None]  # per table: rows kept (None: all)
@@ -66,7 +63,7 @@ class ParseWriter:
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
         """Parse a group and keep its rows; returns its results with only the dedup key columns."""
-        if max(len(data) for _, _, data in items) < _BIG_OBJECT:
+        if max(len(data) for _, _, data in items) < BIG_OBJECT_BYTES:
             parsed = parse_group(items)
             self.pending[group_id] = parsed
         else:  # its text and rows together would cost several times its size

@@ -1,9 +1,10 @@
 """CloudTrail objects (gzip or plain JSON) into Arrow rows: the ingest hot path.
 
-Objects are parsed in groups, in units of at most 4 MiB of records (a big file spans units, so
-memory stays bounded). msgspec splits each record into raw top-level values (never materialised
-as Python values); pyarrow's C++ JSON reader builds a unit's typed columns in one call over its
-records as JSON lines; every other column is built once per unit. Values that
+Objects are parsed in groups, in units of at most 4 MiB of records (a big file spans units and is
+streamed, see `stream.py`, so memory stays bounded). msgspec splits each record into raw
+top-level values (never materialised as Python values); pyarrow's C++ JSON reader builds a unit's
+typed columns in one call over its records as JSON lines; every other column is built once per
+unit. Values that
 do not fit their typed column go to `_rescued_data` verbatim. When pyarrow rejects a file (a type
 surprise anywhere), a per-record path rebuilds clean input for that unit; both paths give
 the same rows.
@@ -25,6 +26,7 @@ import pyarrow.json as pj
 from isal import igzip
 
 from trailhouse.errors import ObjectReadError
+from trailhouse.ingest.stream import RecordStream, open_stream
 from trailhouse.ingest.validators import fits, list_decoder
 from trailhouse.model.schema import RecordLayout, table_schema
 
@@ -91,7 +93,8 @@ class _Decoded:
 
 
 _UNIT_BYTES = 4 * _MIB  # records parsed together: bounds memory whatever the file size
-_Unit = list[tuple[int, int, int]]  # (object index, first record, end record): slices of objects
+BIG_OBJECT_BYTES = 4 * _MIB  # stored; such an object is streamed, never gunzipped whole
+_Unit = list[tuple[int, int, Sequence[msgspec.Raw]]]  # (object index, first record's position, records)
 
 
 def decompress(data: bytes) -> bytes:
@@ -120,13 +123,21 @@ _Items = Sequence[tuple[RecordLayout, str, bytes]]
 
 
 class _Decoding:
-    """A group after gunzip and splitting: per object its failure or skip, or its raw records."""
+    """A group after gunzip and splitting: per object its failure or skip, or its raw records.
+
+    A big object of the usual shape is not gunzipped here: it is streamed as its units are parsed.
+    """
 
     def __init__(self, items: _Items) -> None:
         self.items = items
         self.results: list[ParsedObject | str] = [""] * len(items)
         self.decoded: dict[int, _Decoded] = {}
+        self.streams: dict[int, RecordStream] = {}
         for index, (_, _, data) in enumerate(items):
+            stream = open_stream(data) if len(data) >= BIG_OBJECT_BYTES else None
+            if stream is not None:
+                self.streams[index] = stream
+                continue
             try:
                 outcome = _decode(data)
             except ObjectReadError as error:
@@ -136,34 +147,72 @@ class _Decoding:
                 self.results[index] = outcome
             else:
                 self.decoded[index] = outcome
-        self.rows_per_object = dict.fromkeys(self.decoded, 0)
-        self.bad: dict[int, list[BadRecord]] = {index: [] for index in self.decoded}
+        readable = sorted([*self.decoded, *self.streams])
+        self.order = _in_unit_order(items, readable)
+        self.rows_per_object = dict.fromkeys(readable, 0)
+        self.bad: dict[int, list[BadRecord]] = {index: [] for index in readable}
         self.fallback: set[int] = set()
 
     def unit_tables(self) -> Iterator[tuple[str, pa.Table]]:
         """Each unit's rows, in table order: (table name, rows)."""
-        for layout, unit in _units(self.items, self.decoded):
-            table, used_fallback = _unit_rows(
-                layout, unit, self.items, self.decoded, self.bad, self.rows_per_object
-            )
+        for layout, unit in self._units():
+            table, used_fallback = _unit_rows(layout, unit, self.items, self.bad, self.rows_per_object)
             if used_fallback:
                 self.fallback.update(index for index, _, _ in unit)
             yield layout.table, table
+
+    def _units(self) -> Iterator[tuple[RecordLayout, _Unit]]:
+        """Records in runs of at most _UNIT_BYTES per layout, objects in order (a big one spans runs)."""
+        unit: _Unit = []
+        size = 0
+        for n, index in enumerate(self.order):
+            layout = self.items[index][0]
+            if index in self.streams:
+                if unit:
+                    yield layout, unit
+                    unit, size = [], 0
+                first = 0
+                for batch in self.streams[index].batches(_UNIT_BYTES):
+                    yield layout, [(index, first, batch)]
+                    first += len(batch)
+                continue
+            records = self.decoded[index].records
+            start = 0
+            for position, raw in enumerate(records):
+                size += len(raw)
+                if size >= _UNIT_BYTES:
+                    unit.append((index, start, records[start : position + 1]))
+                    yield layout, unit
+                    unit, size, start = [], 0, position + 1
+            if start < len(records):
+                unit.append((index, start, records[start:]))
+            last_of_layout = (
+                n + 1 == len(self.order) or self.items[self.order[n + 1]][0].table != layout.table
+            )
+            if unit and last_of_layout:
+                yield layout, unit
+                unit, size = [], 0
 
     def group(self, tables: dict[str, pa.Table]) -> ParsedGroup:
         """The group's results and row ranges, once every unit was parsed."""
         results = list(self.results)
         ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(self.items)
         starts: dict[str, int] = {}
-        for index in _in_unit_order(self.items, self.decoded):
+        for index in self.order:
             table = self.items[index][0].table
             start, count = starts.get(table, 0), self.rows_per_object[index]
             ranges[index] = (table, start, count) if count else ("", 0, 0)
             starts[table] = start + count
+            stream = self.streams.get(index)
+            records, size = (
+                (stream.count, stream.size)
+                if stream is not None
+                else (len(self.decoded[index].records), self.decoded[index].size)
+            )
             results[index] = ParsedObject(
-                records=len(self.decoded[index].records),
+                records=records,
                 bad_records=tuple(self.bad[index]),
-                uncompressed_bytes=self.decoded[index].size,
+                uncompressed_bytes=size,
                 fallback=index in self.fallback,
             )
         return ParsedGroup(tables, results, ranges)
@@ -187,46 +236,16 @@ def unit_rows(items: _Items) -> Iterator[tuple[str, pa.Table]]:
     yield from _Decoding(items).unit_tables()
 
 
-def _in_unit_order(
-    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
-) -> list[int]:
+def _in_unit_order(items: Sequence[tuple[RecordLayout, str, bytes]], readable: list[int]) -> list[int]:
     """Object indexes grouped by layout, in order: the order their rows take in the tables."""
-    tables = list(dict.fromkeys(items[index][0].table for index in decoded))
-    return [index for table in tables for index in decoded if items[index][0].table == table]
-
-
-def _units(
-    items: Sequence[tuple[RecordLayout, str, bytes]], decoded: dict[int, _Decoded]
-) -> list[tuple[RecordLayout, _Unit]]:
-    """Records in runs of at most _UNIT_BYTES per layout, objects in order (a big one spans runs)."""
-    units: list[tuple[RecordLayout, _Unit]] = []
-    order = _in_unit_order(items, decoded)
-    unit: _Unit = []
-    size = 0
-    for n, index in enumerate(order):
-        layout = items[index][0]
-        records = decoded[index].records
-        start = 0
-        for position, raw in enumerate(records):
-            size += len(raw)
-            if size >= _UNIT_BYTES:
-                unit.append((index, start, position + 1))
-                units.append((layout, unit))
-                unit, size, start = [], 0, position + 1
-        if start < len(records):
-            unit.append((index, start, len(records)))
-        last_of_layout = n + 1 == len(order) or items[order[n + 1]][0].table != layout.table
-        if unit and last_of_layout:
-            units.append((layout, unit))
-            unit, size = [], 0
-    return units
+    tables = list(dict.fromkeys(items[index][0].table for index in readable))
+    return [index for table in tables for index in readable if items[index][0].table == table]
 
 
 def _unit_rows(
     layout: RecordLayout,
     unit: _Unit,
     items: Sequence[tuple[RecordLayout, str, bytes]],
-    decoded: dict[int, _Decoded],
     bad: dict[int, list[BadRecord]],
     rows_per_object: dict[int, int],
 ) -> tuple[pa.Table, bool]:
@@ -234,8 +253,7 @@ def _unit_rows(
     raws: list[msgspec.Raw] = []
     owners: list[int] = []
     counts: list[int] = []
-    for index, start, stop in unit:
-        chunk = decoded[index].records[start:stop]
+    for index, start, chunk in unit:
         try:  # one call for the slice; record by record only when some record is not an object
             parsed = _RECORDS.decode(b"[" + b",".join(chunk) + b"]")
             kept = chunk

@@ -88,8 +88,8 @@ def _one_by_one(work: list[tuple[RecordLayout, str, bytes]], columns: Sequence[s
     for item in work:
         try:
             single = parse_objects([item], columns=columns)
-        except Exception as error:  # quarantined with its reason
-            results.append(_unexpected(error))
+        except Exception as error:  # quarantined with its reason (a streamed object's own, if any)
+            results.append(str(error) if isinstance(error, ObjectReadError) else _unexpected(error))
             ranges.append(("", 0, 0))
             continue
         results.append(single.results[0])
