@@ -26,9 +26,9 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = re.compile(rb"\s*\{\s*\"Records\"\s*:\s*\[")
 _CHUNK = 64 * 1024  # of text scanned at once: its temporaries (~12 bytes a byte) stay on the heap
 _BACKSLASH, _QUOTE, _COMMA = 92, 34, 44
-_OPENERS = np.zeros(256, np.int8)
-_OPENERS[[ord("{"), ord("[")]] = 1
-_OPENERS[[ord("}"), ord("]")]] = -1
+_DEPTH_STEP = np.zeros(256, np.int8)
+_DEPTH_STEP[[ord("{"), ord("[")]] = 1
+_DEPTH_STEP[[ord("}"), ord("]")]] = -1
 
 
 class _Envelope(msgspec.Struct):
@@ -123,7 +123,7 @@ def split_elements(buffer: bytes) -> tuple[list[bytes], int, bool]:
         escaped[after_odd_run[after_odd_run < len(codes)]] = True
     quotes = (codes == _QUOTE) & ~escaped
     outside = (np.cumsum(quotes, dtype=np.int32) & 1) == 0  # a closing quote is not structural
-    depth = np.cumsum(np.where(outside, _OPENERS[codes], 0), dtype=np.int32)
+    depth = np.cumsum(np.where(outside, _DEPTH_STEP[codes], 0), dtype=np.int32)
     level = outside & (depth == 0)
     separators = np.flatnonzero(level & (codes == _COMMA))
     ends = np.flatnonzero(outside & (depth == -1))
