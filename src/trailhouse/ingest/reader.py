@@ -4,10 +4,9 @@ Objects are parsed in groups, in units of at most 4 MiB of records (a big file s
 streamed, see `stream.py`, so memory stays bounded). msgspec splits each record into raw
 top-level values (never materialised as Python values); pyarrow's C++ JSON reader builds a unit's
 typed columns in one call over its records as JSON lines; every other column is built once per
-unit. Values that
-do not fit their typed column go to `_rescued_data` verbatim. When pyarrow rejects a file (a type
-surprise anywhere), a per-record path rebuilds clean input for that unit; both paths give
-the same rows.
+unit. Values that do not fit their typed column go to `_rescued_data` verbatim. When pyarrow
+rejects a file (a type surprise anywhere), a per-record path rebuilds clean input for that unit;
+both paths give the same rows.
 """
 
 from __future__ import annotations
@@ -26,11 +25,10 @@ import pyarrow.json as pj
 from isal import igzip
 
 from trailhouse.errors import ObjectReadError
-from trailhouse.ingest.stream import RecordStream, open_stream
+from trailhouse.ingest.stream import ENVELOPE, GZIP_MAGIC, RecordStream, open_stream
 from trailhouse.ingest.validators import fits, list_decoder
 from trailhouse.model.schema import RecordLayout, table_schema
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _LEADING_SPACE = re.compile(rb"\s*")
 _EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _MIB = 1024 * 1024
@@ -38,11 +36,6 @@ _MIB = 1024 * 1024
 Records = list[dict[str, msgspec.Raw]]
 
 
-class _LooseEnvelope(msgspec.Struct):
-    Records: list[msgspec.Raw] | None = None
-
-
-_LOOSE_ENVELOPE = msgspec.json.Decoder(_LooseEnvelope)
 _RECORD = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RECORDS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
 
@@ -99,7 +92,7 @@ _Unit = list[tuple[int, int, Sequence[msgspec.Raw]]]  # (object index, first rec
 
 def decompress(data: bytes) -> bytes:
     """The object's JSON bytes: gunzipped (every member) when it is gzip, else as is."""
-    if not data.startswith(_GZIP_MAGIC):
+    if not data.startswith(GZIP_MAGIC):
         return data
     try:
         text: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
@@ -236,7 +229,7 @@ def unit_rows(items: _Items) -> Iterator[tuple[str, pa.Table]]:
     yield from _Decoding(items).unit_tables()
 
 
-def _in_unit_order(items: Sequence[tuple[RecordLayout, str, bytes]], readable: list[int]) -> list[int]:
+def _in_unit_order(items: _Items, readable: list[int]) -> list[int]:
     """Object indexes grouped by layout, in order: the order their rows take in the tables."""
     tables = list(dict.fromkeys(items[index][0].table for index in readable))
     return [index for table in tables for index in readable if items[index][0].table == table]
@@ -245,7 +238,7 @@ def _in_unit_order(items: Sequence[tuple[RecordLayout, str, bytes]], readable: l
 def _unit_rows(
     layout: RecordLayout,
     unit: _Unit,
-    items: Sequence[tuple[RecordLayout, str, bytes]],
+    items: _Items,
     bad: dict[int, list[BadRecord]],
     rows_per_object: dict[int, int],
 ) -> tuple[pa.Table, bool]:
@@ -294,7 +287,7 @@ def _decode(data: bytes) -> _Decoded | ParsedObject:
     if first != b"{":
         raise ObjectReadError(f"not JSON: the content starts with {first!r}")
     try:
-        records = _LOOSE_ENVELOPE.decode(text).Records
+        records = ENVELOPE.decode(text).Records
     except msgspec.ValidationError:
         records = None
     except msgspec.DecodeError as error:

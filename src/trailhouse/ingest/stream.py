@@ -22,7 +22,7 @@ from isal import igzip
 
 from trailhouse.errors import ObjectReadError
 
-_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MAGIC = b"\x1f\x8b"
 _HEAD = re.compile(rb"\s*\{\s*\"Records\"\s*:\s*\[")
 _CHUNK = 64 * 1024  # of text scanned at once: its temporaries (~12 bytes a byte) stay on the heap
 _BACKSLASH, _QUOTE, _COMMA = 92, 34, 44
@@ -35,7 +35,7 @@ class _Envelope(msgspec.Struct):
     Records: list[msgspec.Raw] | None = None
 
 
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
+ENVELOPE = msgspec.json.Decoder(_Envelope)  # a log file's Records as raw values; other keys ignored
 
 
 class RecordStream:
@@ -48,7 +48,7 @@ class RecordStream:
         self.count = 0
 
     def _text(self) -> io.BufferedIOBase:
-        if self.data.startswith(_GZIP_MAGIC):
+        if self.data.startswith(GZIP_MAGIC):
             return igzip.GzipFile(fileobj=io.BytesIO(self.data))  # type: ignore[no-untyped-call]
         return io.BytesIO(self.data)
 
@@ -155,7 +155,7 @@ def _element(raw: bytes) -> bytes:
 def _check_tail(rest: bytes) -> None:
     """What follows the Records list must close the envelope (other keys are allowed)."""
     try:
-        envelope = _ENVELOPE.decode(b'{"Records":[]' + rest)
+        envelope = ENVELOPE.decode(b'{"Records":[]' + rest)
     except msgspec.DecodeError as error:
         raise ObjectReadError(f"not valid JSON: {error}") from None
     except msgspec.ValidationError as error:
