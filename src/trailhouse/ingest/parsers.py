@@ -15,6 +15,7 @@ Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup o
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import queue
 import threading
 import traceback
@@ -172,6 +173,10 @@ class _Replies:
         assert kind == "parse", kind
         return reply  # type: ignore[no-any-return]
 
+    def ready(self) -> bool:
+        """Whether the oldest parse request's answer can be had without waiting."""
+        raise NotImplementedError
+
     def closed(self) -> Files:
         """The answer to "close", keeping parse answers that come first for `parsed`."""
         while True:
@@ -196,6 +201,9 @@ class InProcessParser(_Replies):
 
     def _next(self) -> tuple[str, Any]:
         return self.replies.popleft()
+
+    def ready(self) -> bool:
+        return bool(self.early or self.replies)
 
     def stop(self) -> None:
         return None
@@ -227,6 +235,9 @@ class ParserProcess(_Replies):
             raise ParserDied(f"a parser process failed: {reply}")
         return kind, reply
 
+    def ready(self) -> bool:
+        return bool(self.early) or self.connection.poll()  # a dead process reads as ready: EOF
+
     def _died(self) -> ParserDied:
         self.process.join(timeout=5)
         return ParserDied(f"a parser process ended unexpectedly (exit code {self.process.exitcode})")
@@ -240,6 +251,16 @@ class ParserProcess(_Replies):
 
 
 Parser = InProcessParser | ParserProcess
+
+
+def first_ready(parsers: Sequence[Parser]) -> Parser:
+    """One of `parsers` (each with a parse request outstanding) whose answer has come, waiting
+    for the first to come when none has."""
+    while True:
+        for parser in parsers:
+            if parser.ready():
+                return parser
+        multiprocessing.connection.wait([p.connection for p in parsers if isinstance(p, ParserProcess)])
 
 
 def start_parsers(count: int, lake_root: str) -> list[Parser]:

@@ -22,7 +22,7 @@ from trailhouse.ingest.batch import Batch, QuarantineRow, quarantine_table
 from trailhouse.ingest.dedup import DedupIndex
 from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
-from trailhouse.ingest.parsers import Files, Masks, Parser, start_parsers
+from trailhouse.ingest.parsers import Files, Masks, Parser, first_ready, start_parsers
 from trailhouse.ingest.reader import ParsedGroup, ParsedObject
 from trailhouse.lake import Lake
 from trailhouse.model.keys import KeyInfo, classify_key
@@ -305,35 +305,43 @@ _IN_FLIGHT_PER_PARSER = 2  # one being parsed, one waiting: a parser never idles
 
 
 def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
-    """Read, parse (in groups, parsers in turn) and account for one source's objects,
-    committing when a batch is full."""
-    in_flight: deque[tuple[list[_Item], Parser, int]] = deque()
-    turns = itertools.cycle(run.parsers)
+    """Read, parse (in groups, each to the least busy parser) and account for one source's
+    objects, committing when a batch is full.
+
+    Answers are taken as they come, not in the order asked: a parser busy with a big object does
+    not hold up the other (dedup is exact in any order; only which copy of a duplicate is kept
+    may differ, and copies are the same event).
+    """
+    in_flight: dict[int, deque[tuple[list[_Item], int]]] = {id(p): deque() for p in run.parsers}
     ids = itertools.count()
     group: list[_Item] = []
     group_bytes = 0
 
-    def finish_oldest() -> None:
-        items, parser, group_id = in_flight.popleft()
+    def finish(parser: Parser) -> None:
+        items, group_id = in_flight[id(parser)].popleft()
         run.accept(items, parser.parsed(), parser, group_id)
         if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
             run.commit(sources)
+
+    def finish_one() -> None:
+        finish(first_ready([p for p in run.parsers if in_flight[id(p)]]))
 
     def submit() -> None:
         nonlocal group, group_bytes
         if not group:
             return
-        parser, group_id = next(turns), next(ids)
+        while all(len(queue) >= _IN_FLIGHT_PER_PARSER for queue in in_flight.values()):
+            finish_one()
+        parser = min(run.parsers, key=lambda p: len(in_flight[id(p)]))
+        group_id = next(ids)
         parser.send(("parse", group_id, [(info.kind, info.source_object, raw) for _, info, raw in group]))
-        in_flight.append((group, parser, group_id))
+        in_flight[id(parser)].append((group, group_id))
         group, group_bytes = [], 0
-        while len(in_flight) > _IN_FLIGHT_PER_PARSER * len(run.parsers) - 1:
-            finish_oldest()
 
     def drain_and_commit() -> None:
         submit()
-        while in_flight:
-            finish_oldest()
+        while any(in_flight.values()):
+            finish_one()
         run.commit(sources)
 
     for item in _readable(source, run):
