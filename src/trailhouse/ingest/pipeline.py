@@ -117,6 +117,7 @@ class _Run:
         self.counts = dict.fromkeys(_COUNTED, 0)  # IngestResult's count fields, by name
         self.bytes = 0
         self.commits = 0
+        self.closing = False  # "close" sent to the parsers for the coming commit
 
     # -- classification -------------------------------------------------------------------
     def admit(self, ref: ObjectRef, source: Source) -> KeyInfo | None:
@@ -240,10 +241,17 @@ class _Run:
             source.committed(batch.refs)
         give_back()
 
+    def request_close(self) -> None:
+        """Ask every parser to finish its files for the coming commit (answers are read there)."""
+        if not self.closing:
+            for parser in self.parsers:
+                parser.send(("close",))
+            self.closing = True
+
     def _close_files(self) -> Files:
         """Every parser's finished files, merged per table."""
-        for parser in self.parsers:
-            parser.send(("close",))
+        self.request_close()
+        self.closing = False
         merged: Files = {}
         for parser in self.parsers:
             for table, (schema, partition, written) in parser.closed().items():
@@ -310,49 +318,63 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
 
     Answers are taken as they come, not in the order asked: a parser busy with a big object does
     not hold up the other (dedup is exact in any order; only which copy of a duplicate is kept
-    may differ, and copies are the same event).
+    may differ, and copies are the same event). Before a commit, once the parsers were asked to
+    close their files, they are given the next groups to parse while this process commits.
     """
     in_flight: dict[int, deque[tuple[list[_Item], int]]] = {id(p): deque() for p in run.parsers}
     ids = itertools.count()
-    group: list[_Item] = []
-    group_bytes = 0
+    objects = _readable(source, run)
+    exhausted = False
 
-    def finish(parser: Parser) -> None:
-        items, group_id = in_flight[id(parser)].popleft()
-        run.accept(items, parser.parsed(), parser, group_id)
-        if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
-            run.commit(sources)
+    def next_group() -> list[_Item]:
+        """Objects read up to a group's size; fewer when the source ends or wants a flush."""
+        nonlocal exhausted
+        group: list[_Item] = []
+        size = 0
+        for item in objects:
+            if item is not None:
+                group.append(item)
+                size += len(item[2])
+            if _wants_flush(source) or size >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS:
+                return group
+        exhausted = True
+        return group
 
-    def finish_one() -> None:
-        finish(first_ready([p for p in run.parsers if in_flight[id(p)]]))
+    def has_room() -> bool:
+        return any(len(queue) < _IN_FLIGHT_PER_PARSER for queue in in_flight.values())
 
-    def submit() -> None:
-        nonlocal group, group_bytes
-        if not group:
-            return
-        while all(len(queue) >= _IN_FLIGHT_PER_PARSER for queue in in_flight.values()):
-            finish_one()
+    def send(group: list[_Item]) -> None:
         parser = min(run.parsers, key=lambda p: len(in_flight[id(p)]))
         group_id = next(ids)
         parser.send(("parse", group_id, [(info.kind, info.source_object, raw) for _, info, raw in group]))
         in_flight[id(parser)].append((group, group_id))
-        group, group_bytes = [], 0
 
-    def drain_and_commit() -> None:
-        submit()
-        while any(in_flight.values()):
-            finish_one()
-        run.commit(sources)
+    def finish_one() -> None:
+        parser = first_ready([p for p in run.parsers if in_flight[id(p)]])
+        items, group_id = in_flight[id(parser)].popleft()
+        run.accept(items, parser.parsed(), parser, group_id)
+        if run.batch.bytes >= run.options.batch_mb * _MIB or _wants_flush(source):
+            run.request_close()
+            while has_room() and not exhausted and not _wants_flush(source):
+                if group := next_group():  # parsed while this process commits
+                    send(group)
+            run.commit(sources)
 
-    for item in _readable(source, run):
-        if item is not None:
-            group.append(item)
-            group_bytes += len(item[2])
+    def submit(group: list[_Item]) -> None:
+        if group:
+            while not has_room():
+                finish_one()
+            send(group)
+
+    while not exhausted:
+        submit(next_group())
         if _wants_flush(source):  # a queue gone quiet or messages ageing: commit what is held now
-            drain_and_commit()
-        elif group_bytes >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS:
-            submit()
-    drain_and_commit()
+            while any(in_flight.values()):
+                finish_one()
+            run.commit(sources)
+    while any(in_flight.values()):
+        finish_one()
+    run.commit(sources)
 
 
 def _readable(source: Source, run: _Run) -> Iterator[_Item | None]:
