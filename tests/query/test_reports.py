@@ -156,6 +156,31 @@ def test_general_operations_top_resources_counts_an_arn_once_whatever_its_type(t
     assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::b", 2)]
 
 
+def _touch(*arns: str) -> list[dict[str, Any]]:
+    return [record(eventSource="s3.amazonaws.com", resources=[{"ARN": arn}]) for arn in arns]
+
+
+def test_general_operations_top_resources_objects_below_the_listed_rows(tmp_path: Path) -> None:
+    objects = [f"arn:aws:s3:::b/key-{n}" for n in range(20)]
+    records = _touch(*["arn:aws:s3:::a"] * 5, *["arn:aws:s3:::b"] * 4, "arn:aws:s3:::c", *objects)
+    top = run(tmp_path, records, "general-operations", limit=2)["top_resources"]
+    assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::a", 5), ("arn:aws:s3:::b", 4)]
+
+
+def test_general_operations_top_resources_lists_an_object_that_outranks_the_rest(tmp_path: Path) -> None:
+    records = _touch(*["arn:aws:s3:::b"] * 2, *["arn:aws:s3:::b/hot.csv"] * 3)
+    top = run(tmp_path, records, "general-operations", limit=1)["top_resources"]
+    assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::b/hot.csv", 3)]
+
+
+def test_general_operations_top_resources_object_tied_with_the_last_row_is_ordered_by_name(
+    tmp_path: Path,
+) -> None:
+    records = _touch(*["arn:aws:s3:::b"] * 2, *["arn:aws:s3:::a/k"] * 2)
+    top = run(tmp_path, records, "general-operations", limit=1)["top_resources"]
+    assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::a/k", 2)]
+
+
 def test_general_operations_without_resources_has_no_top_resources(tmp_path: Path) -> None:
     assert run(tmp_path, [record()], "general-operations")["top_resources"] == []
 
