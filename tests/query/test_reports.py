@@ -423,6 +423,25 @@ def test_s3_writes_counts_objects_and_partitions(tmp_path: Path) -> None:
     assert [(r["bucket"], r["objects"], r["deletes"]) for r in sections["by_bucket"]] == [("lake", 4, 1)]
 
 
+def test_s3_writes_counts_an_object_written_twice_once_at_every_grain(tmp_path: Path) -> None:
+    records = [
+        _s3("PutObject", "sales/year=2026/a.parquet"),
+        _s3("PutObject", "sales/year=2026/a.parquet"),
+        _s3("CopyObject", "sales/year=2026/tmp/b.parquet"),
+        _s3("PutObject", "top.csv"),
+    ]
+    sections = run(tmp_path, records, "s3-writes")
+    assert [(r["bucket"], r["events"], r["objects"]) for r in sections["by_bucket"]] == [("lake", 4, 3)]
+    assert [(r["prefix"], r["events"], r["objects"]) for r in sections["by_prefix"]] == [
+        ("sales/year=2026", 2, 1),
+        ("", 1, 1),
+        ("sales/year=2026/tmp", 1, 1),
+    ]
+    assert [(r["partition"], r["events"], r["objects"]) for r in sections["partitions"]] == [
+        ("year=2026", 3, 2)
+    ]
+
+
 def test_s3_writes_ignores_reads_and_failed_writes(tmp_path: Path) -> None:
     records = [_s3("GetObject", "a/b"), _s3("PutObject", "a/c", errorCode="AccessDenied")]
     sections = run(tmp_path, records, "s3-writes")
