@@ -194,15 +194,21 @@ class Lake:
                     raise
                 time.sleep(min(2.0, 0.1 * 2**attempt))
                 dt.update_incremental()
-        return self._version_of(table, tag)
+        dt.update_incremental()  # the new commits only, not the whole log again
+        return self._version_of(table, tag, dt)
 
-    def _version_of(self, table: str, tag: str) -> int:
-        """The version of the commit carrying `tag`: exact even when other writers commit too."""
-        dt = self._open(table)
+    def _version_of(self, table: str, tag: str, dt: DeltaTable | None = None) -> int:
+        """The version of the commit carrying `tag`: exact even when other writers commit too.
+
+        Ours is the newest commit unless another writer followed: one commit is read first (each
+        commit's metadata lists its objects, so twenty of them cost megabytes).
+        """
+        dt = dt or self._open(table)
         assert dt is not None
-        for entry in dt.history(limit=_TAG_LOOK_BACK):
-            if json.loads(entry.get(COMMIT_KEY) or "{}").get("commit") == tag:
-                return int(entry["version"])
+        for look_back in (1, _TAG_LOOK_BACK):
+            for entry in dt.history(limit=look_back):
+                if json.loads(entry.get(COMMIT_KEY) or "{}").get("commit") == tag:
+                    return int(entry["version"])
         return dt.version()
 
     def commits(self, table: str, *, after_version: int = -1) -> list[tuple[int, dict[str, Any]]]:
