@@ -184,9 +184,9 @@ def test_pipeline_big_object_rows_equal_what_small_objects_give(tmp_path: Path) 
     assert len(big) >= 4 * 1024 * 1024
     write_log(tmp_path / "b", log_key(stamp="20261101T1005Z").removesuffix(".gz"), big, compress=False)
     write_log(tmp_path / "b", log_key(stamp="20261101T1010Z"), records[10:13])  # 3 more copies
-    for workers in (1, 2):
-        lake = Lake(tmp_path / f"lake{workers}")
-        result = run(tmp_path / "b", lake, workers=workers)
+    for workers, batch_mb in ((1, 256), (2, 256), (1, 32)):  # 32: the low-memory setting
+        lake = Lake(tmp_path / f"lake{workers}-{batch_mb}")
+        result = run(tmp_path / "b", lake, workers=workers, batch_mb=batch_mb)
         assert (result.rows_written, result.duplicates, result.records_quarantined) == (3001, 8, 1)
         expected = sorted([*records, odd], key=lambda r: (r["eventTime"].replace(".5Z", "Z"), r["eventID"]))
         assert exported(lake) == [strip_nulls(r) for r in expected]

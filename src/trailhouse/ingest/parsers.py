@@ -5,8 +5,9 @@ results and its event keys (three small columns); its rows stay where they were 
 main process answers with the dedup verdict, then go straight into the parser's open files. At a
 commit every parser closes its files and names them; one Delta commit per table adds them all.
 No table crosses a process boundary, so both cores parse and write. A group holding a big object
-(4 MiB stored, ~60 MB of JSON) waits for its verdict as bytes and keys only, and is parsed again
-unit by unit as it is written (the reader streams such objects): its rows are never all in memory.
+(4 MiB stored by default, 1 MiB in the low-memory setting) waits for its verdict as bytes and keys
+only, and is parsed again unit by unit as it is written (the reader streams such objects): its
+rows are never all in memory.
 
 Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
 ("write", id, masks); ("close",) -> {table: files}. A failure comes back as ("error", text).
@@ -57,18 +58,19 @@ class _Deferred:
 class ParseWriter:
     """A parser's state: parsed groups awaiting their verdict, and one open stream per table."""
 
-    def __init__(self, lake_root: str) -> None:
+    def __init__(self, lake_root: str, big_object_bytes: int = BIG_OBJECT_BYTES) -> None:
         self.lake_root = lake_root
+        self.big_object_bytes = big_object_bytes  # stored: such objects are streamed, parsed twice
         self.pending: dict[int, ParsedGroup | _Deferred] = {}
         self.streams: dict[str, TableStream] = {}
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
         """Parse a group and keep its rows; returns its results with only the dedup key columns."""
-        if max(len(data) for _, _, data in items) < BIG_OBJECT_BYTES:
-            parsed = parse_group(items)
+        if max(len(data) for _, _, data in items) < self.big_object_bytes:
+            parsed = parse_group(items, stream_from=self.big_object_bytes)
             self.pending[group_id] = parsed
         else:  # its text and rows together would cost several times its size
-            parsed = parse_group(items, columns=DEDUP_COLUMNS)
+            parsed = parse_group(items, columns=DEDUP_COLUMNS, stream_from=self.big_object_bytes)
             self.pending[group_id] = _Deferred(items, parsed)
         keys = {name: _keys_of(table) for name, table in parsed.tables.items()}
         return ParsedGroup(keys, parsed.results, parsed.ranges)
@@ -81,7 +83,7 @@ class ParseWriter:
                 self._write(name, rows, masks.get(name))
             return
         written = dict.fromkeys(masks, 0)
-        for name, rows in group_rows(pending.items, pending.parsed):
+        for name, rows in group_rows(pending.items, pending.parsed, self.big_object_bytes):
             mask, start = masks.get(name), written.get(name, 0)
             self._write(name, rows, None if mask is None else mask[start : start + rows.num_rows])
             written[name] = start + rows.num_rows
@@ -122,7 +124,7 @@ def _keys_of(table: pa.Table) -> pa.Table:
     return table.select(DEDUP_COLUMNS) if "eventID" in table.column_names else table.schema.empty_table()
 
 
-def _serve(connection: Connection, lake_root: str) -> None:
+def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> None:
     """A parser process's loop: answer messages until the main process closes the pipe.
 
     A thread takes messages off the pipe as they come, so the main process never blocks sending
@@ -140,7 +142,7 @@ def _serve(connection: Connection, lake_root: str) -> None:
 
     threading.Thread(target=receive, daemon=True).start()
     release_memory_eagerly()
-    state = ParseWriter(lake_root)
+    state = ParseWriter(lake_root, big_object_bytes)
     while (message := inbox.get()) is not None:
         kind = message[0]
         try:
@@ -189,9 +191,9 @@ class _Replies:
 class InProcessParser(_Replies):
     """The same protocol without a process (workers=1): least memory."""
 
-    def __init__(self, lake_root: str) -> None:
+    def __init__(self, lake_root: str, big_object_bytes: int) -> None:
         super().__init__()
-        self.state = ParseWriter(lake_root)
+        self.state = ParseWriter(lake_root, big_object_bytes)
         self.replies: deque[tuple[str, Any]] = deque()
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -212,11 +214,11 @@ class InProcessParser(_Replies):
 class ParserProcess(_Replies):
     """A spawned parser (a forked child of a process that touched deltalake would panic)."""
 
-    def __init__(self, lake_root: str) -> None:
+    def __init__(self, lake_root: str, big_object_bytes: int) -> None:
         super().__init__()
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, lake_root), daemon=True)
+        self.process = context.Process(target=_serve, args=(child, lake_root, big_object_bytes), daemon=True)
         self.process.start()
         child.close()
 
@@ -263,8 +265,8 @@ def first_ready(parsers: Sequence[Parser]) -> Parser:
         multiprocessing.connection.wait([p.connection for p in parsers if isinstance(p, ParserProcess)])
 
 
-def start_parsers(count: int, lake_root: str) -> list[Parser]:
+def start_parsers(count: int, lake_root: str, big_object_bytes: int = BIG_OBJECT_BYTES) -> list[Parser]:
     """`count` parser processes, or one in-process parser when count is 1 (asked explicitly)."""
     if count == 1:
-        return [InProcessParser(lake_root)]
-    return [ParserProcess(lake_root) for _ in range(count)]
+        return [InProcessParser(lake_root, big_object_bytes)]
+    return [ParserProcess(lake_root, big_object_bytes) for _ in range(count)]

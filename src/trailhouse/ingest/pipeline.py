@@ -297,7 +297,8 @@ def ingest(
     options = options or IngestOptions()
     started = time.monotonic()
     release_memory_eagerly()
-    parsers = start_parsers(_worker_count(options.workers), lake.root)
+    group_bytes = _group_bytes(options.batch_mb)
+    parsers = start_parsers(_worker_count(options.workers), lake.root, big_object_bytes=2 * group_bytes)
     try:
         run = _Run(lake, options, progress or NullProgress(), parsers)
         for source in sources:
@@ -324,6 +325,7 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
     in_flight: dict[int, deque[tuple[list[_Item], int]]] = {id(p): deque() for p in run.parsers}
     ids = itertools.count()
     objects = _readable(source, run)
+    group_bytes = _group_bytes(run.options.batch_mb)
     exhausted = False
 
     def next_group() -> list[_Item]:
@@ -335,7 +337,7 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
             if item is not None:
                 group.append(item)
                 size += len(item[2])
-            if _wants_flush(source) or size >= _GROUP_BYTES or len(group) >= _GROUP_OBJECTS:
+            if _wants_flush(source) or size >= group_bytes or len(group) >= _GROUP_OBJECTS:
                 return group
         exhausted = True
         return group
@@ -375,6 +377,14 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
     while any(in_flight.values()):
         finish_one()
     run.commit(sources)
+
+
+def _group_bytes(batch_mb: int) -> int:
+    """Stored bytes parsed together: 2 MiB, less for a small batch (the low-memory setting), as a
+    group's text and rows (~10x and ~15x its stored size) are most of what a parser holds. An
+    object of two groups' size or more is streamed and parsed twice (see parsers.py), so no
+    single object costs more than a group."""
+    return max(256 * 1024, min(_GROUP_BYTES, batch_mb * _MIB // 64))
 
 
 def _readable(source: Source, run: _Run) -> Iterator[_Item | None]:

@@ -86,7 +86,7 @@ class _Decoded:
 
 
 _UNIT_BYTES = 4 * _MIB  # records parsed together: bounds memory whatever the file size
-BIG_OBJECT_BYTES = 4 * _MIB  # stored; such an object is streamed, never gunzipped whole
+BIG_OBJECT_BYTES = 4 * _MIB  # stored; such an object is streamed, never gunzipped whole (the default)
 _Unit = list[tuple[int, int, Sequence[msgspec.Raw]]]  # (object index, first record's position, records)
 
 
@@ -121,13 +121,13 @@ class _Decoding:
     A big object of the usual shape is not gunzipped here: it is streamed as its units are parsed.
     """
 
-    def __init__(self, items: _Items) -> None:
+    def __init__(self, items: _Items, stream_from: int) -> None:
         self.items = items
         self.results: list[ParsedObject | str] = [""] * len(items)
         self.decoded: dict[int, _Decoded] = {}
         self.streams: dict[int, RecordStream] = {}
         for index, (_, _, data) in enumerate(items):
-            stream = open_stream(data) if len(data) >= BIG_OBJECT_BYTES else None
+            stream = open_stream(data) if len(data) >= stream_from else None
             if stream is not None:
                 self.streams[index] = stream
                 continue
@@ -211,22 +211,24 @@ class _Decoding:
         return ParsedGroup(tables, results, ranges)
 
 
-def parse_objects(items: _Items, *, columns: Sequence[str] | None = None) -> ParsedGroup:
+def parse_objects(
+    items: _Items, *, columns: Sequence[str] | None = None, stream_from: int = BIG_OBJECT_BYTES
+) -> ParsedGroup:
     """Parse (layout, source_object, bytes) objects as one group, in units of bounded size.
 
     With `columns`, each unit keeps only those columns: the rows themselves can be had again, a
-    unit at a time, from `unit_rows`.
+    unit at a time, from `unit_rows`. Objects of `stream_from` stored bytes or more are streamed.
     """
-    decoding = _Decoding(items)
+    decoding = _Decoding(items, stream_from)
     parts: dict[str, list[pa.Table]] = {}
     for name, table in decoding.unit_tables():
         parts.setdefault(name, []).append(table if columns is None else table.select(columns))
     return decoding.group({name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()})
 
 
-def unit_rows(items: _Items) -> Iterator[tuple[str, pa.Table]]:
+def unit_rows(items: _Items, stream_from: int = BIG_OBJECT_BYTES) -> Iterator[tuple[str, pa.Table]]:
     """The rows `parse_objects(items)` gives, one unit at a time and in the same order."""
-    yield from _Decoding(items).unit_tables()
+    yield from _Decoding(items, stream_from).unit_tables()
 
 
 def _in_unit_order(items: _Items, readable: list[int]) -> list[int]:

@@ -7,7 +7,14 @@ from collections.abc import Iterator, Sequence
 import pyarrow as pa
 
 from trailhouse.errors import ObjectReadError
-from trailhouse.ingest.reader import ParsedGroup, ParsedObject, decompress, parse_objects, unit_rows
+from trailhouse.ingest.reader import (
+    BIG_OBJECT_BYTES,
+    ParsedGroup,
+    ParsedObject,
+    decompress,
+    parse_objects,
+    unit_rows,
+)
 from trailhouse.model.schema import EVENTS, INSIGHTS, RecordLayout
 
 LAYOUT_BY_KIND = {"events": EVENTS, "insights": INSIGHTS}
@@ -25,17 +32,22 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
     return ParsedObject(records=1, uncompressed_bytes=len(text)), digest_table(text, source_object, None)
 
 
-def parse_group(items: Sequence[tuple[str, str, bytes]], columns: Sequence[str] | None = None) -> ParsedGroup:
+def parse_group(
+    items: Sequence[tuple[str, str, bytes]],
+    columns: Sequence[str] | None = None,
+    stream_from: int = BIG_OBJECT_BYTES,
+) -> ParsedGroup:
     """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash.
 
-    With `columns`, event and Insights rows keep only those columns (see `group_rows`).
+    With `columns`, event and Insights rows keep only those columns (see `group_rows`). Objects of
+    `stream_from` stored bytes or more are streamed.
     """
     logs = [i for i, (kind, _, _) in enumerate(items) if kind in LAYOUT_BY_KIND]
     work = [(LAYOUT_BY_KIND[items[i][0]], items[i][1], items[i][2]) for i in logs]
     try:
-        parsed = parse_objects(work, columns=columns)
+        parsed = parse_objects(work, columns=columns, stream_from=stream_from)
     except Exception:  # find the culprit object by object
-        parsed = _one_by_one(work, columns)
+        parsed = _one_by_one(work, columns, stream_from)
     results: list[ParsedObject | str] = [""] * len(items)
     ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
     for position, index in enumerate(logs):
@@ -63,7 +75,7 @@ def parse_group(items: Sequence[tuple[str, str, bytes]], columns: Sequence[str] 
 
 
 def group_rows(
-    items: Sequence[tuple[str, str, bytes]], parsed: ParsedGroup
+    items: Sequence[tuple[str, str, bytes]], parsed: ParsedGroup, stream_from: int = BIG_OBJECT_BYTES
 ) -> Iterator[tuple[str, pa.Table]]:
     """The full rows of a group parsed with `columns`, a unit at a time, in the order of its tables.
 
@@ -75,19 +87,21 @@ def group_rows(
         for (kind, source_object, data), result in zip(items, parsed.results, strict=True)
         if kind in LAYOUT_BY_KIND and not isinstance(result, str)
     ]
-    yield from unit_rows(work)
+    yield from unit_rows(work, stream_from)
     if DIGESTS in parsed.tables:
         yield DIGESTS, parsed.tables[DIGESTS]
 
 
-def _one_by_one(work: list[tuple[RecordLayout, str, bytes]], columns: Sequence[str] | None) -> ParsedGroup:
+def _one_by_one(
+    work: list[tuple[RecordLayout, str, bytes]], columns: Sequence[str] | None, stream_from: int
+) -> ParsedGroup:
     """Parse objects singly, so one object's unexpected failure quarantines only that object."""
     tables: dict[str, list[pa.Table]] = {}
     results: list[ParsedObject | str] = []
     ranges: list[tuple[str, int, int]] = []
     for item in work:
         try:
-            single = parse_objects([item], columns=columns)
+            single = parse_objects([item], columns=columns, stream_from=stream_from)
         except Exception as error:  # quarantined with its reason (a streamed object's own, if any)
             results.append(str(error) if isinstance(error, ObjectReadError) else _unexpected(error))
             ranges.append(("", 0, 0))
