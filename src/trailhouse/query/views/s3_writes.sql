@@ -11,6 +11,9 @@ WITH writes AS (
     FROM cloudtrail
     WHERE eventSource = 's3.amazonaws.com' AND errorCode IS NULL
       AND eventName IN ('PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject', 'DeleteObjects')
+      -- implied by the list, but unlike it evaluated inside the scan: the commonest S3 data
+      -- event's rows are dropped before their JSON columns are decoded (s3-writes: -8% CPU at 10M)
+      AND eventName <> 'GetObject'
 ), split AS (
     SELECT * EXCLUDE (target), target[1] AS bucket, target[2] AS key,
            -- the key up to its last "/": regexp_extract(key, '^(.*)/', 1), which costs ~1 us a
