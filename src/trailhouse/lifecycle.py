@@ -25,6 +25,8 @@ EVENT_TABLES = ("cloudtrail", "cloudtrail_insights")
 # bench lake sorted that way outside delta-rs: access-denied 0.68x, account-activity 0.82x,
 # error-overview 0.89x, s3-writes 0.92-0.96x, the rest 0.95-1.05x at 131,072-row groups; with
 # 32,768-row groups most reports were slower (up to 1.28x) and only s3-writes gained (0.91x).
+# On the API bench lake's dashboard view (last week): security-group-changes 0.70x,
+# general-operations 0.84x, account-activity 0.85x, error-overview 0.96x, console-logins 1.01x.
 SORT_BY = {
     "cloudtrail": ("eventSource",),
     "cloudtrail_insights": ("recipientAccountId", "awsRegion", "eventTime"),
