@@ -392,6 +392,17 @@ def test_identities_lists_principals_with_first_and_last_seen(tmp_path: Path) ->
     )
 
 
+def test_a_principal_seen_under_several_identity_types_lists_them_all(tmp_path: Path) -> None:
+    # One user name, signed in through SAML and failing a console login as "Unknown": the type
+    # column names both, the same on every run (it once showed whichever row came first).
+    saml = {"type": "SAMLUser", "principalId": "okta:jamal", "userName": "jamal"}
+    unknown = {"type": "Unknown", "principalId": "", "userName": "jamal"}
+    records = [record(userIdentity=saml), record(userIdentity=unknown), record(userIdentity=saml)]
+    for report, section in (("identities", "principals"), ("general-operations", "by_principal")):
+        rows = {r["principal"]: r for r in run(tmp_path / report, records, report)[section]}
+        assert (rows["jamal"]["principal_type"], rows["jamal"]["events"]) == ("SAMLUser, Unknown", 3)
+
+
 def test_identities_type_filter_excludes_others(tmp_path: Path) -> None:
     assert run(tmp_path, [record()], "identities", extra={"type": "Root"})["principals"] == []
 

@@ -27,7 +27,7 @@ GROUP BY period
 ORDER BY period;
 
 -- section: by_principal
-SELECT principal, any_value(principal_type) AS principal_type,
+SELECT principal, string_agg(DISTINCT principal_type, ', ' ORDER BY principal_type) AS principal_type,
        sum(denied)::BIGINT AS denied, count(DISTINCT eventName) AS actions,
        count(DISTINCT service) AS services,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen

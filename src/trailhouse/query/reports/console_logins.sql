@@ -100,7 +100,7 @@ FROM (SELECT *,
 ORDER BY flag_count DESC, eventTime DESC, eventID;
 
 -- section: by_user
-SELECT user, any_value(identity_type) AS identity_type,
+SELECT user, string_agg(DISTINCT identity_type, ', ' ORDER BY identity_type) AS identity_type,
        count(*) FILTER (WHERE result = 'Success') AS successes,
        count(*) FILTER (WHERE result = 'Failure') AS failures,
        count(*) FILTER (WHERE result = 'Success' AND mfa_used = 'No') AS without_mfa,

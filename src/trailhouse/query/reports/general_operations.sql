@@ -65,7 +65,7 @@ ORDER BY events DESC, recipientAccountId
 LIMIT $limit;
 
 -- section: by_principal
-SELECT principal, any_value(principal_type) AS principal_type,
+SELECT principal, string_agg(DISTINCT principal_type, ', ' ORDER BY principal_type) AS principal_type,
        sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors
 FROM {counts}
 WHERE by_principal
@@ -89,7 +89,7 @@ LIMIT $limit;
 -- ARN alone, so each ARN is counted on one side only. (A statement of its own: as a CTE of the
 -- next one, DuckDB pushed a filter into it that cost 0.8 s of CPU at 10M events.)
 SELECT CASE WHEN NOT is_object THEN arn END AS resource, CASE WHEN is_object THEN hash(arn) % 65536 END AS bucket,
-       any_value(resource_type) AS resource_type, count(*) AS events
+       min(resource_type) AS resource_type, count(*) AS events
 FROM (SELECT resource.ARN AS arn, resource.type AS resource_type,
              starts_with(resource.ARN, 'arn:aws:s3:::') AND contains(resource.ARN, '/') AS is_object
       FROM (SELECT unnest(resources) AS resource FROM cloudtrail WHERE {filters} AND len(resources) > 0)
@@ -114,7 +114,7 @@ WITH exact AS (
 )
 SELECT resource, resource_type, events FROM exact WHERE NOT EXISTS (SELECT 1 FROM unsettled)
 UNION ALL
-(SELECT resource.ARN AS resource, any_value(resource.type) AS resource_type, count(*) AS events
+(SELECT resource.ARN AS resource, min(resource.type) AS resource_type, count(*) AS events
  FROM (SELECT unnest(resources) AS resource
        FROM cloudtrail JOIN unsettled ON unsettled.unsettled = (len(resources) > 0)
        WHERE {filters})

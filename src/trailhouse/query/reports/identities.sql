@@ -16,7 +16,7 @@ WHERE {filters} AND ($type IS NULL OR userIdentity.type = $type)
 GROUP BY ALL;
 
 -- section: principals
-SELECT principal, any_value(principal_type) AS principal_type,
+SELECT principal, string_agg(DISTINCT principal_type, ', ' ORDER BY principal_type) AS principal_type,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen,
        sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
        list_sort(list_distinct(list(recipientAccountId))) AS accounts,

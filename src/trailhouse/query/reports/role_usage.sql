@@ -25,7 +25,7 @@ ORDER BY assumptions DESC, role
 LIMIT $limit;
 
 -- section: by_assumer
-SELECT assumer, any_value(assumer_type) AS assumer_type, role, eventName,
+SELECT assumer, string_agg(DISTINCT assumer_type, ', ' ORDER BY assumer_type) AS assumer_type, role, eventName,
        sum(assumptions)::BIGINT AS assumptions, sum(failures)::BIGINT AS failures,
        min(first_seen) AS first_seen, max(last_seen) AS last_seen
 FROM {assumptions}

@@ -1,6 +1,6 @@
 SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
                 userIdentity.principalId, userIdentity.type) AS principal,
-       any_value(userIdentity.type) AS principal_type,
+       string_agg(DISTINCT userIdentity.type, ', ' ORDER BY userIdentity.type) AS principal_type,
        min(eventTime) AS first_seen,
        max(eventTime) AS last_seen,
        count(*) AS events,
