@@ -236,6 +236,7 @@ def test_api_dashboard_pages_render(client: Client, tokens: Tokens, slug: str) -
     response = client.get(f"/dashboards/{slug}", headers=auth(tokens.admin))
     assert response.status_code == 200, response.text
     assert "<h1>" in response.text
+    assert "<td>[" not in response.text and "<td>{" not in response.text  # lists read as text, not repr
 
 
 def test_api_responses_carry_security_headers(client: Client, tokens: Tokens) -> None:

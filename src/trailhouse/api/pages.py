@@ -21,6 +21,20 @@ from trailhouse.api.params import COMMON, Filters
 from trailhouse.api.security import LOGIN_CSRF_COOKIE, SESSION_COOKIE, check_csrf, csrf_matches
 
 TEMPLATES = Jinja2Templates(directory=str(resources.files("trailhouse.api") / "templates"))
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as people read it: lists as comma-separated values, objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(_cell(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    return value
+
+
+TEMPLATES.env.filters["cell"] = _cell
 DEFAULT_SQL = "\n".join(
     [
         "SELECT eventName, count(*) AS events",
