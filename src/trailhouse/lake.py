@@ -267,33 +267,71 @@ class Lake:
             entry[2] += int(count or 0)
         return sorted((value, *entry) for value, entry in by_value.items())  # type: ignore[misc]
 
-    def optimize(
+    def rewrite_sorted(
         self,
         table: str,
         *,
-        partitions: Sequence[str],
-        column: str = "event_date",
-        sort_by: Sequence[str] = (),
+        partition: str,
+        sort_by: Sequence[str],
         target_file_mb: int = 128,
         row_group_rows: int = 16_384,
-    ) -> dict[str, Any]:
-        """Rewrite the files of `partitions` into files of about `target_file_mb`, Z-ordered by `sort_by`."""
+        column: str = "event_date",
+    ) -> int:
+        """Rewrite one partition into files of about `target_file_mb` whose rows are ordered by
+        `sort_by` (lexicographically: delta-rs' Z-order interleaves the columns' bits, which
+        scatters the rows of one service). DuckDB sorts, spilling to disk beyond its memory limit.
+        One commit removes exactly the files read (a file appended meanwhile stays) and adds the
+        new ones; returns the number of files written."""
+        import tempfile
+
+        import duckdb
+
+        from trailhouse.lake_files import TableStream
+
         dt = self._open(table)
-        if dt is None or not partitions:
-            return {}
-        filters = [(column, "in", list(partitions))]
-        target = target_file_mb * 1024 * 1024
-        # Small row groups: their min/max statistics let a filtered scan skip most of a file.
-        writer = WriterProperties(compression="ZSTD", compression_level=3, max_row_group_size=row_group_rows)
-        if sort_by:
-            return dict(
-                dt.optimize.z_order(
-                    list(sort_by), partition_filters=filters, target_size=target, writer_properties=writer
+        if dt is None:
+            return 0
+        dataset = dt.to_pyarrow_dataset()
+        wanted = ds.field(column) == pa.scalar(partition).cast(dataset.schema.field(column).type)
+        source = dataset.scanner(filter=wanted, batch_size=row_group_rows).to_reader()
+        schema = dataset.schema
+        order = ", ".join(f'"{name}"' for name in sort_by)
+        written: list[WrittenFile] = []
+        with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
+            connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
+            try:
+                connection.register("part", source)
+                reader = connection.execute(f"SELECT * FROM part ORDER BY {order}").to_arrow_reader(
+                    row_group_rows
                 )
-            )
-        return dict(
-            dt.optimize.compact(partition_filters=filters, target_size=target, writer_properties=writer)
+                stream: TableStream | None = None
+                size = 0
+                for batch in reader:
+                    if stream is None:
+                        stream, size = TableStream(self.uri(table), schema, column), 0
+                    rows = pa.Table.from_batches([batch]).cast(schema)
+                    stream.write(rows)
+                    size += rows.nbytes // 4  # zstd: about a quarter of Arrow's size on disk
+                    if size >= target_file_mb * 1024 * 1024:
+                        written += stream.close()
+                        stream = None
+                if stream is not None:
+                    written += stream.close()
+            finally:
+                connection.close()
+        if not written:
+            return 0
+        actions: list[AddAction | RemoveAction] = [
+            AddAction(f.path, f.size, f.partition, now_millis(), False, f.stats_json()) for f in written
+        ]
+        dt.create_write_transaction(
+            actions,
+            mode="overwrite",
+            schema=schema,
+            partition_by=[column],
+            partition_filters=[(column, "=", partition)],
         )
+        return len(written)
 
     def delete_partitions(self, table: str, *, before: str, column: str = "event_date") -> dict[str, Any]:
         """Delete every row whose partition `column` is before `before` (whole files; no rewrite)."""

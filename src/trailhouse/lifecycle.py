@@ -13,22 +13,17 @@ from trailhouse.ingest.ledger import Ledger, LedgerRow
 from trailhouse.lake import Lake
 
 EVENT_TABLES = ("cloudtrail", "cloudtrail_insights")
-# Within a day, rows ordered by the column the reports filter on most (which service: every
-# report but three reads one or two services), so min/max statistics skip most of a file. A
-# Z-order of eventSource with eventName and account interleaves their bits, so a service's rows
-# spread over many more row groups: ordering by eventSource alone made the service-filtered
-# reports 1.2-1.7x faster at 10M events (account-activity, security-group-changes,
-# console-logins, data-access) and left the full scans as they were.
-# A lexicographic (eventSource, eventName) order would keep each service contiguous and let
-# eventName statistics skip inside one, but delta-rs offers only the Z-order (the first 16 bytes
-# of each column, bit-interleaved), so it needs a sorting rewrite in lake.py. A copy of the 10M
-# bench lake sorted that way outside delta-rs: access-denied 0.68x, account-activity 0.82x,
-# error-overview 0.89x, s3-writes 0.92-0.96x, the rest 0.95-1.05x at 131,072-row groups; with
-# 32,768-row groups most reports were slower (up to 1.28x) and only s3-writes gained (0.91x).
-# On the API bench lake's dashboard view (last week): security-group-changes 0.70x,
-# general-operations 0.84x, account-activity 0.85x, error-overview 0.96x, console-logins 1.01x.
+# Within a day, rows are ordered by service, then event name (a lexicographic sort, see
+# Lake.rewrite_sorted): every report but three reads one or two services, and most of those a few
+# event names, so min/max statistics skip most row groups. delta-rs' Z-order interleaves the
+# columns' bits and spread a service's rows over many more row groups; ordering by eventSource
+# alone made the service-filtered reports 1.2-1.7x faster at 10M events. Adding eventName, on a
+# copy of the 10M bench lake: access-denied 0.68x, account-activity 0.82x, error-overview 0.89x,
+# s3-writes 0.92-0.96x, the rest 0.95-1.05x at 131,072-row groups (32,768-row groups were slower
+# for most reports); on the API bench lake's dashboard view (last week): security-group-changes
+# 0.70x, general-operations 0.84x, account-activity 0.85x, error-overview 0.96x.
 SORT_BY = {
-    "cloudtrail": ("eventSource",),
+    "cloudtrail": ("eventSource", "eventName"),
     "cloudtrail_insights": ("recipientAccountId", "awsRegion", "eventTime"),
 }
 # Rows per row group: small enough that a service with few events sits in one or two, large
@@ -103,15 +98,15 @@ def compact(
             continue
         before = partitions(lake, table)
         chosen = [p.partition for p in before if p.files > 1 or everything]
-        if chosen:
-            sort_by = SORT_BY.get(table, ())
-            lake.optimize(
+        for partition in chosen:
+            lake.rewrite_sorted(
                 table,
-                partitions=chosen,
-                sort_by=sort_by,
+                partition=partition,
+                sort_by=SORT_BY[table],
                 target_file_mb=target_file_mb,
                 row_group_rows=ROW_GROUP_ROWS,
             )
+        if chosen:
             lake.checkpoint(table)
         after = partitions(lake, table)
         results.append(

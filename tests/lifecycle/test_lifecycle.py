@@ -6,12 +6,14 @@ from datetime import date
 from pathlib import Path
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from tests.query.lakes import build_lake, record
 from trailhouse import lifecycle
 from trailhouse.errors import UsageError
 from trailhouse.lake import Lake
+from trailhouse.query.engine import Engine
 
 
 def _lake(tmp_path: Path) -> Lake:
@@ -35,6 +37,38 @@ def test_compact_leaves_one_sorted_file_per_partition_and_same_rows(tmp_path: Pa
     assert sorted(result.partitions) == ["2026-11-01", "2026-11-02", "2026-11-03"]
     assert _rows(lake) == before
     assert [p.files for p in lifecycle.partitions(lake, "cloudtrail")] == [1, 1, 1]
+
+
+def test_compact_orders_each_day_by_service_then_event_name_and_keeps_statistics(tmp_path: Path) -> None:
+    calls = [
+        ("s3", "PutObject"),
+        ("ec2", "RunInstances"),
+        ("s3", "GetObject"),
+        ("ec2", "AuthorizeSecurityGroupIngress"),
+    ]
+    for hour, (service, name) in enumerate(calls):
+        build_lake(
+            tmp_path,
+            [
+                record(
+                    eventTime=f"2026-11-01T0{hour}:00:00Z",
+                    eventSource=f"{service}.amazonaws.com",
+                    eventName=name,
+                )
+            ],
+        )
+    lake = Lake(tmp_path)
+    lifecycle.compact(lake)
+    [path] = lake.files("cloudtrail") or []
+    rows = pq.read_table(path.removeprefix("file://"), columns=["eventSource", "eventName"]).to_pylist()
+    assert [(r["eventSource"], r["eventName"]) for r in rows] == sorted(
+        (f"{s}.amazonaws.com", n) for s, n in calls
+    )
+    # the new file carries statistics, so a filter on eventTime alone still skips it
+    assert Engine(lake).query(
+        "SELECT count(*) AS n FROM cloudtrail WHERE eventTime > '2026-11-02'"
+    ).to_pylist() == [{"n": 0}]
+    assert [(p.files, p.rows) for p in lifecycle.partitions(lake, "cloudtrail")] == [(1, 4)]  # numRecords
 
 
 def test_compact_skips_partitions_already_in_one_file(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def maintain() -> None:
 )
 @click.option("--all", "everything", is_flag=True, help="Also rewrite partitions already in one file.")
 def compact(lake: str, target_file_mb: int, everything: bool) -> None:
-    """Rewrite each day's small files into large ones, ordered by service (eventSource)."""
+    """Rewrite each day's small files into large ones, ordered by service then event name."""
     for result in lifecycle.compact(_lake(lake), target_file_mb=target_file_mb, everything=everything):
         click.echo(
             f"{result.table}: {len(result.partitions)} partitions rewritten, "
