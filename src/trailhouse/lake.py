@@ -288,6 +288,10 @@ class Lake:
 
         from trailhouse.lake_files import TableStream
 
+        # Rows per file from the partition's own bytes per row (the old files are zstd Parquet too).
+        stored = {value: (size, rows) for value, _, size, rows in self.partition_files(table, column)}
+        size, rows = stored.get(partition, (0, 0))
+        rows_per_file = max(row_group_rows, target_file_mb * 1024 * 1024 * rows // size) if size else None
         dt = self._open(table)
         if dt is None:
             return 0
@@ -299,20 +303,18 @@ class Lake:
         written: list[WrittenFile] = []
         with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
             connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
+            connection.execute("SET enable_progress_bar = false")
             try:
                 connection.register("part", source)
                 reader = connection.execute(f"SELECT * FROM part ORDER BY {order}").to_arrow_reader(
                     row_group_rows
                 )
                 stream: TableStream | None = None
-                size = 0
                 for batch in reader:
                     if stream is None:
-                        stream, size = TableStream(self.uri(table), schema, column), 0
-                    rows = pa.Table.from_batches([batch]).cast(schema)
-                    stream.write(rows)
-                    size += rows.nbytes // 4  # zstd: about a quarter of Arrow's size on disk
-                    if size >= target_file_mb * 1024 * 1024:
+                        stream = TableStream(self.uri(table), schema, column)
+                    stream.write(pa.Table.from_batches([batch]).cast(schema))
+                    if rows_per_file and stream.rows >= rows_per_file:
                         written += stream.close()
                         stream = None
                 if stream is not None:

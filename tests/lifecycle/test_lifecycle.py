@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -69,6 +70,19 @@ def test_compact_orders_each_day_by_service_then_event_name_and_keeps_statistics
         "SELECT count(*) AS n FROM cloudtrail WHERE eventTime > '2026-11-02'"
     ).to_pylist() == [{"n": 0}]
     assert [(p.files, p.rows) for p in lifecycle.partitions(lake, "cloudtrail")] == [(1, 4)]  # numRecords
+
+
+def test_sorted_rewrite_cuts_files_of_about_the_target_size_and_keeps_every_row(tmp_path: Path) -> None:
+    padded = [record(requestParameters={"pad": secrets.token_hex(400)}) for _ in range(3000)]  # ~2.5 MB
+    build_lake(tmp_path, padded)
+    lake = Lake(tmp_path)
+    before = _rows(lake)
+    written = lake.rewrite_sorted(
+        "cloudtrail", partition="2026-11-01", sort_by=("eventName",), target_file_mb=1, row_group_rows=500
+    )
+    [(_, files, size, rows)] = lake.partition_files("cloudtrail")
+    assert written == files >= 2 and rows == 3000 and _rows(lake) == before
+    assert size / files > 0.5 * 1024 * 1024  # files of about 1 MB, not a file per row group
 
 
 def test_compact_skips_partitions_already_in_one_file(tmp_path: Path) -> None:
