@@ -279,14 +279,12 @@ class Lake:
     ) -> int:
         """Rewrite one partition into files of about `target_file_mb` whose rows are ordered by
         `sort_by` (lexicographically: delta-rs' Z-order interleaves the columns' bits, which
-        scatters the rows of one service). DuckDB sorts, spilling to disk beyond its memory limit.
+        scatters the rows of one service). DuckDB sorts (query.engine.sorted_batches), spilling to
+        disk beyond its memory limit.
         One commit removes exactly the files read (a file appended meanwhile stays) and adds the
         new ones; returns the number of files written."""
-        import tempfile
-
-        import duckdb
-
         from trailhouse.lake_files import TableStream
+        from trailhouse.query.engine import sorted_batches  # here: engine imports this module
 
         # Rows per file from the partition's own bytes per row (the old files are zstd Parquet too).
         stored = {value: (size, rows) for value, _, size, rows in self.partition_files(table, column)}
@@ -299,28 +297,17 @@ class Lake:
         wanted = ds.field(column) == pa.scalar(partition).cast(dataset.schema.field(column).type)
         source = dataset.scanner(filter=wanted, batch_size=row_group_rows).to_reader()
         schema = dataset.schema
-        order = ", ".join(f'"{name}"' for name in sort_by)
         written: list[WrittenFile] = []
-        with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
-            connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
-            connection.execute("SET enable_progress_bar = false")
-            try:
-                connection.register("part", source)
-                reader = connection.execute(f"SELECT * FROM part ORDER BY {order}").to_arrow_reader(
-                    row_group_rows
-                )
-                stream: TableStream | None = None
-                for batch in reader:
-                    if stream is None:
-                        stream = TableStream(self.uri(table), schema, column)
-                    stream.write(pa.Table.from_batches([batch]).cast(schema))
-                    if rows_per_file and stream.rows >= rows_per_file:
-                        written += stream.close()
-                        stream = None
-                if stream is not None:
-                    written += stream.close()
-            finally:
-                connection.close()
+        stream: TableStream | None = None
+        for batch in sorted_batches(source, sort_by, row_group_rows):
+            if stream is None:
+                stream = TableStream(self.uri(table), schema, column)
+            stream.write(pa.Table.from_batches([batch]).cast(schema))
+            if rows_per_file and stream.rows >= rows_per_file:
+                written += stream.close()
+                stream = None
+        if stream is not None:
+            written += stream.close()
         if not written:
             return 0
         actions: list[AddAction | RemoveAction] = [

@@ -77,6 +77,27 @@ def view_definitions() -> list[tuple[str, str]]:
     return views
 
 
+def sorted_batches(
+    source: pa.RecordBatchReader, sort_by: Sequence[str], batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    """`source`'s rows ordered by `sort_by` (ascending, nulls last), `batch_rows` at a time. DuckDB
+    sorts in a connection of its own and spills to a temporary folder beyond 1 GB, so the memory
+    stays bounded whatever the size of `source`."""
+    import tempfile
+
+    order = ", ".join('"' + name.replace('"', '""') + '"' for name in sort_by)
+    with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
+        connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
+        try:
+            connection.execute("SET enable_progress_bar = false")
+            connection.register("source", source)
+            yield from connection.execute(f"SELECT * FROM source ORDER BY {order}").to_arrow_reader(
+                batch_rows
+            )
+        finally:
+            connection.close()
+
+
 class Engine:
     """An in-process DuckDB connection over one lake."""
 
