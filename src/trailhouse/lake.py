@@ -273,11 +273,11 @@ class Lake:
         *,
         partition: str,
         sort_by: Sequence[str],
-        target_file_mb: int = 128,
+        rows_per_file: int,
         row_group_rows: int = 16_384,
         column: str = "event_date",
     ) -> int:
-        """Rewrite one partition into files of about `target_file_mb` whose rows are ordered by
+        """Rewrite one partition into files of `rows_per_file` rows whose rows are ordered by
         `sort_by` (lexicographically: delta-rs' Z-order interleaves the columns' bits, which
         scatters the rows of one service). DuckDB sorts (query.engine.sorted_batches), spilling to
         disk beyond its memory limit.
@@ -286,10 +286,6 @@ class Lake:
         from trailhouse.lake_files import TableStream
         from trailhouse.query.engine import sorted_batches  # here: engine imports this module
 
-        # Rows per file from the partition's own bytes per row (the old files are zstd Parquet too).
-        stored = {value: (size, rows) for value, _, size, rows in self.partition_files(table, column)}
-        size, rows = stored.get(partition, (0, 0))
-        rows_per_file = max(row_group_rows, target_file_mb * 1024 * 1024 * rows // size) if size else None
         dt = self._open(table)
         if dt is None:
             return 0
@@ -303,7 +299,7 @@ class Lake:
             if stream is None:
                 stream = TableStream(self.uri(table), schema, column)
             stream.write(pa.Table.from_batches([batch]).cast(schema))
-            if rows_per_file and stream.rows >= rows_per_file:
+            if stream.rows >= rows_per_file:
                 written += stream.close()
                 stream = None
         if stream is not None:

@@ -97,13 +97,15 @@ def compact(
         if not lake.exists(table):
             continue
         before = partitions(lake, table)
-        chosen = [p.partition for p in before if p.files > 1 or everything]
-        for partition in chosen:
+        chosen = [p for p in before if p.files > 1 or everything]
+        for info in chosen:
+            # rows per file from the partition's own bytes per row (its files are zstd Parquet too)
+            per_file = target_file_mb * 1024 * 1024 * info.rows // max(info.bytes, 1)
             lake.rewrite_sorted(
                 table,
-                partition=partition,
+                partition=info.partition,
                 sort_by=SORT_BY[table],
-                target_file_mb=target_file_mb,
+                rows_per_file=max(ROW_GROUP_ROWS, per_file),
                 row_group_rows=ROW_GROUP_ROWS,
             )
         if chosen:
@@ -112,7 +114,7 @@ def compact(
         results.append(
             CompactResult(
                 table=table,
-                partitions=tuple(chosen),
+                partitions=tuple(p.partition for p in chosen),
                 files_before=sum(p.files for p in before),
                 files_after=sum(p.files for p in after),
                 bytes=sum(p.bytes for p in after),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 from pathlib import Path
 
@@ -72,17 +71,15 @@ def test_compact_orders_each_day_by_service_then_event_name_and_keeps_statistics
     assert [(p.files, p.rows) for p in lifecycle.partitions(lake, "cloudtrail")] == [(1, 4)]  # numRecords
 
 
-def test_sorted_rewrite_cuts_files_of_about_the_target_size_and_keeps_every_row(tmp_path: Path) -> None:
-    padded = [record(requestParameters={"pad": secrets.token_hex(400)}) for _ in range(3000)]  # ~2.5 MB
-    build_lake(tmp_path, padded)
+def test_sorted_rewrite_cuts_a_file_every_rows_per_file_and_keeps_every_row(tmp_path: Path) -> None:
+    build_lake(tmp_path, [record() for _ in range(3000)])
     lake = Lake(tmp_path)
     before = _rows(lake)
     written = lake.rewrite_sorted(
-        "cloudtrail", partition="2026-11-01", sort_by=("eventName",), target_file_mb=1, row_group_rows=500
+        "cloudtrail", partition="2026-11-01", sort_by=("eventName",), rows_per_file=1200, row_group_rows=500
     )
-    [(_, files, size, rows)] = lake.partition_files("cloudtrail")
-    assert written == files >= 2 and rows == 3000 and _rows(lake) == before
-    assert size / files > 0.5 * 1024 * 1024  # files of about 1 MB, not a file per row group
+    [(_, files, _, rows)] = lake.partition_files("cloudtrail")
+    assert (written, files, rows) == (2, 2, 3000) and _rows(lake) == before  # 1500, 1500 (row groups of 500)
 
 
 def test_compact_skips_partitions_already_in_one_file(tmp_path: Path) -> None:
