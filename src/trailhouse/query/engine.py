@@ -11,6 +11,7 @@ then hidden behind filtered views of the same names.
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -83,8 +84,6 @@ def sorted_batches(
     """`source`'s rows ordered by `sort_by` (ascending, nulls last), `batch_rows` at a time. DuckDB
     sorts in a connection of its own and spills to a temporary folder beyond 1 GB, so the memory
     stays bounded whatever the size of `source`."""
-    import tempfile
-
     order = ", ".join('"' + name.replace('"', '""') + '"' for name in sort_by)
     with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
         connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
