@@ -38,6 +38,10 @@ class LakeNotFoundError(TrailhouseError):
     """No Delta table at the expected path."""
 
 
+class ConcurrentChangeError(TrailhouseError):
+    """Another writer changed what a rewrite read; nothing of the rewrite was committed."""
+
+
 class QueryError(TrailhouseError):
     """SQL that failed to parse, bind or run."""
 

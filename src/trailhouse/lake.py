@@ -36,8 +36,8 @@ from deltalake import CommitProperties, DeltaTable, WriterProperties, write_delt
 from deltalake.exceptions import CommitFailedError, TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
-from trailhouse.errors import LakeNotFoundError
-from trailhouse.lake_files import WrittenFile, now_millis, table_uri
+from trailhouse.errors import ConcurrentChangeError, LakeNotFoundError
+from trailhouse.lake_files import WrittenFile, delete_files, now_millis, table_uri
 
 COMMIT_KEY = "trailhouse"
 _WRITER = WriterProperties(compression="ZSTD", compression_level=3)
@@ -88,9 +88,9 @@ class Lake:
     def uri(self, table: str) -> str:
         return table_uri(self.root, table)
 
-    def _open(self, table: str) -> DeltaTable | None:
+    def _open(self, table: str, version: int | None = None) -> DeltaTable | None:
         try:
-            return DeltaTable(self.uri(table), storage_options=self.options or None)
+            return DeltaTable(self.uri(table), version=version, storage_options=self.options or None)
         except TableNotFoundError:
             return None
 
@@ -276,17 +276,20 @@ class Lake:
         rows_per_file: int,
         row_group_rows: int = 16_384,
         column: str = "event_date",
+        version: int | None = None,
     ) -> int:
         """Rewrite one partition into files of `rows_per_file` rows whose rows are ordered by
         `sort_by` (lexicographically: delta-rs' Z-order interleaves the columns' bits, which
         scatters the rows of one service). DuckDB sorts (query.engine.sorted_batches), spilling to
         disk beyond its memory limit.
-        One commit removes exactly the files read (a file appended meanwhile stays) and adds the
-        new ones; returns the number of files written."""
+        One commit removes exactly the files read from the snapshot `version` (default: the latest)
+        and adds the new ones; returns the number of files written. A file appended meanwhile
+        stays. If another writer removed files it read (a concurrent compaction or retain), nothing
+        is committed, the new files are deleted and ConcurrentChangeError says so."""
         from trailhouse.lake_files import TableStream
         from trailhouse.query.engine import sorted_batches  # here: engine imports this module
 
-        dt = self._open(table)
+        dt = self._open(table, version)
         if dt is None:
             return 0
         dataset = dt.to_pyarrow_dataset()
@@ -309,13 +312,20 @@ class Lake:
         actions: list[AddAction | RemoveAction] = [
             AddAction(f.path, f.size, f.partition, now_millis(), False, f.stats_json()) for f in written
         ]
-        dt.create_write_transaction(
-            actions,
-            mode="overwrite",
-            schema=schema,
-            partition_by=[column],
-            partition_filters=[(column, "=", partition)],
-        )
+        try:
+            dt.create_write_transaction(
+                actions,
+                mode="overwrite",
+                schema=schema,
+                partition_by=[column],
+                partition_filters=[(column, "=", partition)],
+            )
+        except CommitFailedError as error:
+            delete_files(self.uri(table), written)
+            raise ConcurrentChangeError(
+                f"{table} {column}={partition} was changed by another writer while it was rewritten "
+                f"({error}); nothing was committed: run the compaction again"
+            ) from None
         return len(written)
 
     def delete_partitions(self, table: str, *, before: str, column: str = "event_date") -> dict[str, Any]:

@@ -168,5 +168,12 @@ class TableStream:
         return sum(written.rows for _, written in self._writers.values())
 
 
+def delete_files(table_root: str, files: list[WrittenFile]) -> None:
+    """Remove written files that no commit will reference."""
+    fs, root = filesystem(table_root)
+    for written in files:
+        fs.delete_file(f"{root}/{written.path}")
+
+
 def now_millis() -> int:
     return int(time.time() * 1000)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from trailhouse.errors import UsageError
+from trailhouse.errors import ConcurrentChangeError, UsageError
 from trailhouse.ingest.ledger import Ledger, LedgerRow
 from trailhouse.lake import Lake
 
@@ -44,13 +44,15 @@ class PartitionInfo:
 
 @dataclass(frozen=True)
 class CompactResult:
-    """Per table: the partitions rewritten, files before and after."""
+    """Per table: the partitions rewritten, files before and after, and those another writer
+    changed meanwhile (left as they were, to compact again)."""
 
     table: str
     partitions: tuple[str, ...]
     files_before: int
     files_after: int
     bytes: int
+    conflicts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,26 +100,31 @@ def compact(
             continue
         before = partitions(lake, table)
         chosen = [p for p in before if p.files > 1 or everything]
+        conflicts = []
         for info in chosen:
             # rows per file from the partition's own bytes per row (its files are zstd Parquet too)
             per_file = target_file_mb * 1024 * 1024 * info.rows // max(info.bytes, 1)
-            lake.rewrite_sorted(
-                table,
-                partition=info.partition,
-                sort_by=SORT_BY[table],
-                rows_per_file=max(ROW_GROUP_ROWS, per_file),
-                row_group_rows=ROW_GROUP_ROWS,
-            )
+            try:
+                lake.rewrite_sorted(
+                    table,
+                    partition=info.partition,
+                    sort_by=SORT_BY[table],
+                    rows_per_file=max(ROW_GROUP_ROWS, per_file),
+                    row_group_rows=ROW_GROUP_ROWS,
+                )
+            except ConcurrentChangeError:
+                conflicts.append(info.partition)
         if chosen:
             lake.checkpoint(table)
         after = partitions(lake, table)
         results.append(
             CompactResult(
                 table=table,
-                partitions=tuple(p.partition for p in chosen),
+                partitions=tuple(p.partition for p in chosen if p.partition not in conflicts),
                 files_before=sum(p.files for p in before),
                 files_after=sum(p.files for p in after),
                 bytes=sum(p.bytes for p in after),
+                conflicts=tuple(conflicts),
             )
         )
     return results

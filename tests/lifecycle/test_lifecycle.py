@@ -11,7 +11,7 @@ import pytest
 
 from tests.query.lakes import build_lake, record
 from trailhouse import lifecycle
-from trailhouse.errors import UsageError
+from trailhouse.errors import ConcurrentChangeError, UsageError
 from trailhouse.lake import Lake
 from trailhouse.query.engine import Engine
 
@@ -80,6 +80,37 @@ def test_sorted_rewrite_cuts_a_file_every_rows_per_file_and_keeps_every_row(tmp_
     )
     [(_, files, _, rows)] = lake.partition_files("cloudtrail")
     assert (written, files, rows) == (2, 2, 3000) and _rows(lake) == before  # 1500, 1500 (row groups of 500)
+
+
+def _parquet_files(root: Path) -> set[Path]:
+    return set(root.rglob("*.parquet"))
+
+
+def test_sorted_rewrite_keeps_rows_appended_after_the_snapshot_it_read(tmp_path: Path) -> None:
+    lake = _lake(tmp_path)
+    snapshot = lake.version("cloudtrail")
+    build_lake(tmp_path, [record(eventTime="2026-11-01T09:00:00Z")])  # a delivery lands meanwhile
+    before = _rows(lake)
+    lake.rewrite_sorted(
+        "cloudtrail", partition="2026-11-01", sort_by=("eventName",), rows_per_file=1000, version=snapshot
+    )
+    assert _rows(lake) == before  # the appended row is kept, the three rewritten ones are not doubled
+    assert ("2026-11-01", 2) in [(p.partition, p.files) for p in lifecycle.partitions(lake, "cloudtrail")]
+
+
+def test_a_rewrite_that_loses_to_a_concurrent_compaction_commits_nothing_and_leaves_no_files(
+    tmp_path: Path,
+) -> None:
+    lake = _lake(tmp_path)
+    snapshot = lake.version("cloudtrail")
+    lifecycle.compact(lake)  # another compaction got there first
+    before, version, files = _rows(lake), lake.version("cloudtrail"), _parquet_files(tmp_path)
+    with pytest.raises(ConcurrentChangeError, match="event_date=2026-11-02 was changed by another writer"):
+        lake.rewrite_sorted(
+            "cloudtrail", partition="2026-11-02", sort_by=("eventName",), rows_per_file=1000, version=snapshot
+        )
+    assert (_rows(lake), lake.version("cloudtrail")) == (before, version)
+    assert _parquet_files(tmp_path) == files  # its own new file was deleted
 
 
 def test_compact_skips_partitions_already_in_one_file(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import click
 
 from trailhouse import lifecycle
 from trailhouse.cli.main import lake_option
+from trailhouse.errors import ConcurrentChangeError
 from trailhouse.lake import Lake
 
 
@@ -39,11 +40,22 @@ def maintain() -> None:
 )
 @click.option("--all", "everything", is_flag=True, help="Also rewrite partitions already in one file.")
 def compact(lake: str, target_file_mb: int, everything: bool) -> None:
-    """Rewrite each day's small files into large ones, ordered by service then event name."""
-    for result in lifecycle.compact(_lake(lake), target_file_mb=target_file_mb, everything=everything):
+    """Rewrite each day's small files into large ones, ordered by service then event name.
+
+    A day that another writer compacts or removes at the same time is left as it is (nothing of its
+    rewrite is committed) and named; the command then exits with status 1: run it again.
+    """
+    results = lifecycle.compact(_lake(lake), target_file_mb=target_file_mb, everything=everything)
+    for result in results:
         click.echo(
             f"{result.table}: {len(result.partitions)} partitions rewritten, "
             f"{result.files_before} files -> {result.files_after} files ({_size(result.bytes)})"
+        )
+    conflicts = [f"{r.table} event_date={p}" for r in results for p in r.conflicts]
+    if conflicts:
+        raise ConcurrentChangeError(
+            f"{len(conflicts)} partitions were changed by another writer during compaction and left "
+            f"as they were ({', '.join(conflicts)}): run 'trailhouse maintain compact' again"
         )
 
 
