@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from trailhouse.auth.audit import read_audit
@@ -67,12 +69,18 @@ def test_cli_token_create_and_revoke(tmp_path: Path) -> None:
     assert len(AuthStore(Lake(lake)).tokens_of("bob")) == 1
 
 
-def test_cli_demo_sign_in_hint_has_a_working_token(tmp_path: Path) -> None:
+def test_cli_demo_sign_in_hint_has_a_working_token_and_a_command_that_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from trailhouse.cli.users import demo_sign_in
 
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # right after `make demo`: .venv/bin is not on PATH
     lake = str(tmp_path / "lake")
     hint = demo_sign_in(lake)
-    assert hint.startswith(f"Dashboard:\n  trailhouse serve --lake {lake}\n")
+    serve = re.match(r"Dashboard:\n  (\S+) serve --lake (\S+)\n", hint)
+    assert serve is not None and serve.group(2) == lake
+    version = subprocess.run([serve.group(1), "--version"], capture_output=True, text=True, check=True)
+    assert version.stdout.startswith("trailhouse")
     secret = re.search(r"th_[A-Za-z0-9_\-]{43}", hint)
     assert secret is not None
     user, _ = AuthStore(Lake(lake)).authenticate(secret.group(0))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
-from trailhouse.cli.main import lake_option
+from trailhouse.cli.main import command_name, lake_option
 from trailhouse.cli.output import print_table
 from trailhouse.cli.users import demo_sign_in
 from trailhouse.ingest import pipeline
@@ -86,12 +86,13 @@ def demo(folder: str, lake: str, events: int) -> None:
 
     _title("Try next")
     click.echo(demo_sign_in(lake))
+    program = command_name()
     for command, why in (
-        ("trailhouse report list", "the ready-made reports"),
-        (f"trailhouse report security-group-changes --lake {lake}", ""),
-        (f'trailhouse query "SELECT eventName, count(*) FROM cloudtrail GROUP BY 1" --lake {lake}', ""),
+        (f"{program} report list", "the ready-made reports"),
+        (f"{program} report security-group-changes --lake {lake}", ""),
+        (f'{program} query "SELECT eventName, count(*) FROM cloudtrail GROUP BY 1" --lake {lake}', ""),
         (
-            f"trailhouse validate {folder} --public-keys {folder}/public-keys.json",
+            f"{program} validate {folder} --public-keys {folder}/public-keys.json",
             "prove the logs are unaltered",
         ),
     ):

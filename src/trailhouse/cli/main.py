@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
+import shutil
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -68,6 +71,15 @@ def cli() -> None:
     Start with `trailhouse demo`, or `trailhouse ingest ./logs --lake ./lake` then
     `trailhouse query "SELECT eventName, count(*) FROM cloudtrail GROUP BY 1" --lake ./lake`.
     """
+
+
+def command_name() -> str:
+    """How to run trailhouse from here, for hints: its name when it is on PATH, else its path (right
+    after `make demo`, .venv/bin is not on PATH)."""
+    script = Path(sys.executable).with_name("trailhouse")
+    if shutil.which("trailhouse") or not script.exists():
+        return "trailhouse"
+    return os.path.relpath(script)
 
 
 lake_option = click.option(

@@ -9,7 +9,7 @@ import click
 from trailhouse.auth.audit import AuditEvent, AuditWriter
 from trailhouse.auth.grants import parse_accounts, parse_tables
 from trailhouse.auth.store import AuthStore, NewToken
-from trailhouse.cli.main import lake_option
+from trailhouse.cli.main import command_name, lake_option
 from trailhouse.errors import UsageError
 from trailhouse.lake import Lake
 
@@ -201,7 +201,7 @@ def demo_sign_in(lake: str, url: str = SERVE_URL) -> str:
     return "\n".join(
         [
             "Dashboard:",
-            f"  trailhouse serve --lake {lake}",
+            f"  {command_name()} serve --lake {lake}",
             f"  then open {url} and sign in with this token (shown once, stored only as a hash):",
             f"  {created.secret}",
             f"  {url}dashboards/console-logins shows 'mallory' signing in from Germany without MFA;",
