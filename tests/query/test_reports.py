@@ -459,6 +459,15 @@ def test_s3_writes_ignores_reads_and_failed_writes(tmp_path: Path) -> None:
     assert sections["by_bucket"] == [] and sections["partitions"] == []
 
 
+def test_s3_reports_read_a_bucket_or_key_that_is_not_a_string_as_its_json_text(tmp_path: Path) -> None:
+    odd = {"bucketName": 7, "key": {"part": 1}}
+    records = [dict(_s3("PutObject", "a/b"), requestParameters=odd), _s3("PutObject", "a/c", bucket="7")]
+    writes = run(tmp_path / "w", records, "s3-writes")["by_prefix"]
+    assert [(r["bucket"], r["prefix"], r["objects"]) for r in writes] == [("7", "", 1), ("7", "a", 1)]
+    access = run(tmp_path / "a", records, "data-access")["s3_by_principal"]
+    assert [(r["bucket"], r["writes"], r["objects"]) for r in access] == [("7", 2, 2)]
+
+
 def test_access_denied_groups_denials(tmp_path: Path) -> None:
     records = [record(errorCode="AccessDenied"), record(errorCode="Client.UnauthorizedOperation"), record()]
     sections = run(tmp_path, records, "access-denied")

@@ -6,45 +6,51 @@
 -- else the first resource ARN.
 
 -- section: _s3
--- The S3 data events in scope by principal, bucket, action and readOnly: a few thousand rows
--- that the sections aggregate further (distinct counts over them, not over the events).
-SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
-       json_extract_string(requestParameters, '$.bucketName') AS bucket, eventName, readOnly,
-       count(*) AS events, count(errorCode) AS errors, min(eventTime) AS first_seen, max(eventTime) AS last_seen
-FROM cloudtrail
-WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}
-  AND ($bucket IS NULL OR json_extract_string(requestParameters, '$.bucketName') = $bucket)
-GROUP BY ALL;
+-- One scan parses requestParameters once: the S3 data events in scope by principal, bucket,
+-- action and readOnly (a few thousand rows that the sections aggregate further), and, for the
+-- principal-bucket pairs s3_by_principal lists, their distinct objects (rows with is_pair). Keys
+-- are nearly unique, so counting them only for the listed pairs spares most of that work.
+WITH events AS MATERIALIZED (
+    SELECT principal, target.bucketName AS bucket, target.key, eventName, readOnly, errorCode, eventTime
+    FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
+                          userIdentity.principalId, userIdentity.type) AS principal,
+                 json_transform(requestParameters, '{"bucketName": "VARCHAR", "key": "VARCHAR"}') AS target,
+                 eventName, readOnly, errorCode, eventTime
+          FROM cloudtrail
+          WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters})
+    WHERE $bucket IS NULL OR target.bucketName = $bucket
+), counts AS (
+    SELECT principal, bucket, eventName, readOnly, count(*) AS events, count(errorCode) AS errors,
+           min(eventTime) AS first_seen, max(eventTime) AS last_seen
+    FROM events
+    GROUP BY ALL
+), pairs AS (
+    SELECT principal, bucket
+    FROM counts
+    GROUP BY principal, bucket
+    ORDER BY coalesce(sum(events) FILTER (WHERE readOnly IS NOT NULL), 0) DESC, principal, bucket
+    LIMIT $limit
+)
+SELECT false AS is_pair, *, NULL::BIGINT AS objects FROM counts
+UNION ALL
+SELECT true, principal, bucket, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT key)
+FROM events SEMI JOIN pairs USING (principal, bucket)
+GROUP BY principal, bucket;
 
 -- section: s3_by_principal
--- Distinct objects (keys are nearly unique, so counting them is the costly part) only for the
--- principal-bucket pairs listed, and requestParameters parsed only for the events of their
--- principals, filtered before the parse (at 10M events a quarter of the S3 data events).
 WITH pairs AS (
     SELECT principal, bucket,
            coalesce(sum(events) FILTER (WHERE readOnly), 0)::BIGINT AS reads,
            coalesce(sum(events) FILTER (WHERE NOT readOnly), 0)::BIGINT AS writes,
            sum(errors)::BIGINT AS errors, min(first_seen) AS first_seen, max(last_seen) AS last_seen
     FROM {s3}
+    WHERE NOT is_pair
     GROUP BY principal, bucket
     ORDER BY reads + writes DESC, principal, bucket
     LIMIT $limit
-), objects AS (
-    SELECT principal, bucket, count(DISTINCT key) AS objects
-    FROM (SELECT principal, target[1] AS bucket, target[2] AS key
-          FROM (SELECT principal, json_extract_string(requestParameters, ['$.bucketName', '$.key']) AS target
-                FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                                      userIdentity.principalId, userIdentity.type) AS principal,
-                             requestParameters
-                      FROM cloudtrail
-                      WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters})
-                WHERE principal IN (SELECT principal FROM pairs)))
-    SEMI JOIN pairs USING (principal, bucket)
-    GROUP BY principal, bucket
 )
-SELECT principal, bucket, reads, writes, errors, coalesce(objects, 0) AS objects, first_seen, last_seen
-FROM pairs LEFT JOIN objects USING (principal, bucket)
+SELECT principal, bucket, reads, writes, errors, coalesce(o.objects, 0) AS objects, first_seen, last_seen
+FROM pairs LEFT JOIN (SELECT principal, bucket, objects FROM {s3} WHERE is_pair) o USING (principal, bucket)
 ORDER BY reads + writes DESC, principal, bucket;
 
 -- section: s3_by_bucket
@@ -52,6 +58,7 @@ SELECT bucket, coalesce(sum(events) FILTER (WHERE readOnly), 0)::BIGINT AS reads
        coalesce(sum(events) FILTER (WHERE NOT readOnly), 0)::BIGINT AS writes,
        sum(errors)::BIGINT AS errors, count(DISTINCT principal) AS principals
 FROM {s3}
+WHERE NOT is_pair
 GROUP BY bucket
 ORDER BY reads + writes DESC, bucket
 LIMIT $limit;
@@ -60,6 +67,7 @@ LIMIT $limit;
 SELECT eventName, sum(events)::BIGINT AS events, sum(errors)::BIGINT AS errors,
        count(DISTINCT principal) AS principals
 FROM {s3}
+WHERE NOT is_pair
 GROUP BY eventName
 ORDER BY events DESC, eventName
 LIMIT $limit;
