@@ -27,7 +27,7 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Lake]:
     )
     lake = Lake(tmp_path_factory.mktemp("lake"))
     result = ingest([LocalSource(root)], lake, IngestOptions(workers=1))
-    assert result.reconciles
+    assert result.reconciles() and result.quarantined == 0, result
     return root, lake
 
 
