@@ -2,7 +2,8 @@
 
 Objects are parsed in groups, in units of at most 4 MiB of records (a big file spans units and is
 streamed, see `stream.py`, so memory stays bounded). msgspec splits each record into raw
-top-level values (never materialised as Python values); pyarrow's C++ JSON reader builds a unit's
+top-level values (never materialised as Python values), as a struct when every field is known and
+as a dict when some field is new (to rescue it); pyarrow's C++ JSON reader builds a unit's
 typed columns in one call over its records as JSON lines; every other column is built once per
 unit. Values that do not fit their typed column go to `_rescued_data` verbatim. When pyarrow
 rejects a file (a type surprise anywhere), a per-record path rebuilds clean input for that unit;
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import io
 import itertools
+import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
@@ -38,6 +42,17 @@ Records = list[dict[str, msgspec.Raw]]
 
 _RECORD = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _RECORDS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
+_KNOWN_RECORDS: dict[str, msgspec.json.Decoder[list[msgspec.Struct]]] = {}
+
+
+def _known_records(layout: RecordLayout) -> msgspec.json.Decoder[list[msgspec.Struct]]:
+    """Records whose every field is one of `layout`'s, as structs of raw values (absent: None).
+    A struct is cheaper to decode and to read than a dict; any other field fails the decode."""
+    if layout.table not in _KNOWN_RECORDS:
+        fields = [(name, msgspec.Raw, None) for name in sorted(layout.known_fields)]
+        record = msgspec.defstruct(f"{layout.table}_record", fields, forbid_unknown_fields=True)
+        _KNOWN_RECORDS[layout.table] = msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+    return _KNOWN_RECORDS[layout.table]
 
 
 @dataclass(frozen=True)
@@ -244,6 +259,32 @@ def _unit_rows(
     bad: dict[int, list[BadRecord]],
     rows_per_object: dict[int, int],
 ) -> tuple[pa.Table, bool]:
+    records, raws, owners, counts = _decode_unit(layout, unit, bad)
+    for index, count in zip(owners, counts, strict=True):
+        rows_per_object[index] += count
+    run_ends = pa.array(list(itertools.accumulate(counts)), pa.int32())
+    names = pa.array([items[i][1] for i in owners], pa.string())
+    sources = (
+        pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(run_ends, names))
+        if records
+        else names.slice(0, 0)
+    )
+    return _rows(_typed_fast(raws, layout), records, layout, sources)
+
+
+def _decode_unit(
+    layout: RecordLayout, unit: _Unit, bad: dict[int, list[BadRecord]]
+) -> tuple[list[Any], list[msgspec.Raw], list[int], list[int]]:
+    """The unit's records as their top-level raw values, with the records kept, and per object
+    with records its index and count. Usually one call gives structs (every record an object of
+    known fields); otherwise dicts, record by record where some record is not an object."""
+    chunks = [(index, chunk) for index, _, chunk in unit if chunk]
+    every = list(itertools.chain.from_iterable(chunk for _, chunk in chunks))
+    try:
+        structs = _known_records(layout).decode(b"[" + b",".join(every) + b"]")
+        return structs, every, [index for index, _ in chunks], [len(chunk) for _, chunk in chunks]
+    except msgspec.ValidationError:
+        pass
     records: Records = []
     raws: list[msgspec.Raw] = []
     owners: list[int] = []
@@ -265,15 +306,7 @@ def _unit_rows(
             raws += kept
             owners.append(index)
             counts.append(len(parsed))
-            rows_per_object[index] += len(parsed)
-    run_ends = pa.array(list(itertools.accumulate(counts)), pa.int32())
-    names = pa.array([items[i][1] for i in owners], pa.string())
-    sources = (
-        pc.run_end_decode(pa.RunEndEncodedArray.from_arrays(run_ends, names))
-        if records
-        else names.slice(0, 0)
-    )
-    return _rows(_typed_fast(raws, layout), records, layout, sources)
+    return records, raws, owners, counts
 
 
 def _decode(data: bytes) -> _Decoded | ParsedObject:
@@ -326,21 +359,28 @@ def _typed_fast(raws: list[msgspec.Raw], layout: RecordLayout) -> pa.Table | Non
 
 
 def _rows(
-    typed: pa.Table | None, records: Records, layout: RecordLayout, sources: pa.Array
+    typed: pa.Table | None, records: list[Any], layout: RecordLayout, sources: pa.Array
 ) -> tuple[pa.Table, bool]:
     rescue: dict[int, dict[str, msgspec.Raw]] = {}
     known = layout.known_fields
-    for index, record in enumerate(records):
-        if not known.issuperset(record):
-            rescue[index] = {k: v for k, v in record.items() if k not in known}
+    structs = bool(records) and not isinstance(records[0], dict)  # no unknown top-level field
+    if not structs:
+        for index, record in enumerate(records):
+            if not known.issuperset(record):
+                rescue[index] = {k: v for k, v in record.items() if k not in known}
     # One pass pulls every raw block out of every record (map and zip run in C).
     blocks = [f.name for f in layout.typed if pa.types.is_nested(f.type)]
     names = (*blocks, *layout.json_text)
-    raw_columns = dict(
-        zip(names, zip(*[tuple(map(r.get, names)) for r in records], strict=True), strict=True)
-    )
+    if structs:  # attrgetter of one name gives the value, not a 1-tuple
+        get = operator.attrgetter(*names)
+        values = map(get, records) if len(names) > 1 else ((get(r),) for r in records)
+    else:
+        values = (tuple(map(r.get, names)) for r in records)
+    raw_columns = dict(zip(names, zip(*values, strict=True), strict=True))
     fallback = typed is None
     if typed is None:
+        if structs:  # the per-record path reads fields by name
+            records = [{k: v for k, v in msgspec.structs.asdict(r).items() if v is not None} for r in records]
         typed = _typed_fallback(records, layout, rescue)
     else:
         _rescue_unknown_nested(raw_columns, layout, rescue)
@@ -437,12 +477,17 @@ def _lenient_time(value: str) -> datetime | None:
 
 
 def _json_text(raws: tuple[msgspec.Raw | None, ...], count: int) -> pa.Array:
-    """Raw JSON values as text; a JSON null counts as absent."""
+    """Raw JSON values as text; a JSON null counts as absent. Built from one joined buffer and its
+    offsets, not a bytes object per value; the cast to text checks the UTF-8."""
     if not raws:
         return pa.nulls(count, pa.string())
-    binary = pa.array([None if raw is None else bytes(raw) for raw in raws], pa.binary())
-    is_null = pc.equal(binary, pa.scalar(b"null", pa.binary()))
-    return pc.if_else(is_null, pa.scalar(None, pa.binary()), binary).cast(pa.string())
+    present = [b"" if raw is None else raw for raw in raws]  # a JSON value is never empty
+    offsets = np.zeros(count + 1, np.int64)
+    np.cumsum(np.fromiter(map(len, present), np.int64, count), out=offsets[1:])
+    data = pa.py_buffer(b"".join(present))
+    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), count, [None, pa.py_buffer(offsets), data])
+    absent = pc.or_(pc.equal(pc.binary_length(binary), 0), pc.equal(binary, pa.scalar(b"null", binary.type)))
+    return pc.if_else(absent, pa.scalar(None, binary.type), binary).cast(pa.string())
 
 
 def _rescue_column(rescue: dict[int, dict[str, msgspec.Raw]], count: int) -> pa.Array:
