@@ -21,7 +21,9 @@ FROM cloudtrail
 WHERE eventSource = 'ec2.amazonaws.com' AND {filters}
   AND eventName IN ('AuthorizeSecurityGroupIngress', 'AuthorizeSecurityGroupEgress',
                     'RevokeSecurityGroupIngress', 'RevokeSecurityGroupEgress',
-                    'CreateSecurityGroup', 'DeleteSecurityGroup', 'ModifySecurityGroupRules');
+                    'CreateSecurityGroup', 'DeleteSecurityGroup', 'ModifySecurityGroupRules')
+  -- implied by the list, but unlike it (a join above the scan) evaluated inside the scan
+  AND eventName BETWEEN 'AuthorizeSecurityGroupEgress' AND 'RevokeSecurityGroupIngress';
 
 -- section: changes
 -- The rules (ranges included) are read only for the changes listed.
