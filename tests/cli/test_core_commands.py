@@ -57,6 +57,23 @@ def test_cli_query_bad_sql_says_where(lake: Path) -> None:
     assert "LINE 1: SELEC eventName FROM cloudtrail" in err
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY (SELECT * FROM cloudtrail) TO '{out}'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "ATTACH '{out}' AS other",
+        "SET threads = 1",
+    ],
+)
+def test_cli_query_reads_only_the_lake(lake: Path, tmp_path: Path, sql: str) -> None:
+    out = tmp_path / "written.db"
+    code, stdout, err = run("query", sql.format(out=out), "--lake", str(lake))
+    assert (code, stdout) == (1, "")
+    assert err.startswith("Error: Query failed:") and ("disabled by configuration" in err or "locked" in err)
+    assert not out.exists()
+
+
 def test_cli_query_without_a_lake_says_how_to_make_one(tmp_path: Path) -> None:
     code, _, err = run("query", "SELECT 1", "--lake", str(tmp_path / "nowhere"))
     assert code == 1

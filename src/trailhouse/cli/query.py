@@ -12,7 +12,11 @@ from trailhouse.cli.output import format_option, print_table
 from trailhouse.errors import QueryError
 from trailhouse.ingest.export import original_records
 from trailhouse.lake import Lake
-from trailhouse.query.engine import Engine
+from trailhouse.query.engine import Engine, Scope
+
+# Every table and account, but DuckDB locked down as for the server's users: SQL typed (or pasted)
+# here cannot read or write other files, attach databases, load extensions or change settings.
+_READ_ONLY = Scope(sandboxed=True)
 
 
 def _audit(lake: Lake, statement: str, rows: int, status: str) -> None:
@@ -32,11 +36,12 @@ def query(sql: str, lake: str, fmt: str) -> None:
     """Run SQL over the lake's tables and views (DuckDB dialect).
 
     Tables: cloudtrail, cloudtrail_insights, cloudtrail_digests, ledger, quarantine, plus the
-    views listed by `trailhouse query "SHOW TABLES"`.
+    views listed by `trailhouse query "SHOW TABLES"`. The SQL reads only the lake: no other file
+    or URL, no ATTACH, INSTALL or SET, and at most 2 GB of memory.
     """
     the_lake = Lake(lake)
     the_lake.require()
-    engine = Engine(the_lake)
+    engine = Engine(the_lake, _READ_ONLY)
     try:
         result = engine.query(sql)
     except QueryError:
@@ -56,7 +61,7 @@ def export(lake: str, where: str, table: str) -> None:
     """Print the original CloudTrail records, one JSON object per line."""
     the_lake = Lake(lake)
     the_lake.require(table)
-    engine = Engine(the_lake)
+    engine = Engine(the_lake, _READ_ONLY)
     sql = f"SELECT * FROM {table}" + (f" WHERE {where}" if where else "")
     reader = engine.batches(sql)
     count = 0
