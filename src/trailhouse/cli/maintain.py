@@ -54,7 +54,7 @@ def compact(lake: str, target_file_mb: int, everything: bool) -> None:
     conflicts = [f"{r.table} event_date={p}" for r in results for p in r.conflicts]
     if conflicts:
         raise ConcurrentChangeError(
-            f"{len(conflicts)} partitions were changed by another writer during compaction and left "
+            f"{len(conflicts)} partition(s) changed by another writer during compaction were left "
             f"as they were ({', '.join(conflicts)}): run 'trailhouse maintain compact' again"
         )
 
