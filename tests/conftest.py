@@ -85,6 +85,11 @@ def strip_nulls(value: Any) -> Any:
     return value
 
 
+def canonical(record: dict[str, Any]) -> str:
+    """A record as sorted-key JSON, null-valued keys left out: equal texts are JSON-equal records."""
+    return json.dumps(strip_nulls(record), sort_keys=True)
+
+
 def corpus_or_skip() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"the shared conformance corpus is not at {CORPUS}")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import corpus_or_skip, strip_nulls
+from tests.conftest import canonical, corpus_or_skip
 from trailhouse.ingest.export import original_records
 from trailhouse.ingest.pipeline import IngestOptions, ingest
 from trailhouse.lake import Lake
@@ -34,10 +34,6 @@ def _records_if_cloudtrail(path: Path) -> list[Any] | None:
     if isinstance(document, dict) and isinstance(document.get("Records"), list):
         return document["Records"]
     return None
-
-
-def _canonical(record: dict[str, Any]) -> str:
-    return json.dumps(strip_nulls(record), sort_keys=True)
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +83,10 @@ def test_conformance_cloudtrail_files_export_equal_each_event_once(
                 if key in seen:
                     continue
                 seen.add(key)
-            expected.append(_canonical(record))
+            expected.append(canonical(record))
     assert cloudtrail_files >= 30
     rows = Engine(lake).query("SELECT * FROM cloudtrail")
-    actual = [_canonical(r) for r in original_records(rows)]
+    actual = [canonical(r) for r in original_records(rows)]
     assert sorted(actual) == sorted(expected)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import strip_nulls
+from tests.conftest import canonical
 from trailhouse.ingest.export import original_records
 from trailhouse.ingest.pipeline import IngestOptions, IngestResult, ingest
 from trailhouse.lake import Lake
@@ -43,10 +43,6 @@ def _raw_records(root: Path) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def _canonical(record: dict[str, Any]) -> str:
-    return json.dumps(strip_nulls(record), sort_keys=True)
-
-
 def test_generated_bucket_is_ingested_whole_with_nothing_quarantined(
     generated: tuple[Path, Lake, IngestResult],
 ) -> None:
@@ -62,7 +58,7 @@ def test_generated_bucket_exports_every_record_once(
 ) -> None:
     root, lake, _ = generated
     delivered = _raw_records(root)[table]
-    once = {(r["recipientAccountId"], r["eventID"]): _canonical(r) for r in delivered}
+    once = {(r["recipientAccountId"], r["eventID"]): canonical(r) for r in delivered}
     rows = Engine(lake).query(f"SELECT * FROM {table}")
-    exported = sorted(_canonical(record) for record in original_records(rows, table))
+    exported = sorted(canonical(record) for record in original_records(rows, table))
     assert len(once) > 0 and exported == sorted(once.values())
