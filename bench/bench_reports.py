@@ -30,6 +30,7 @@ from duckdb_types import RECORD  # noqa: E402  (bench/ is on the path of a bench
 from trailhouse import lifecycle  # noqa: E402
 from trailhouse.ingest.pipeline import IngestOptions, ingest  # noqa: E402
 from trailhouse.lake import Lake  # noqa: E402
+from trailhouse.query import derived  # noqa: E402
 from trailhouse.query.engine import Engine, view_definitions  # noqa: E402
 from trailhouse.query.reports import ReportParams, list_reports, run_report  # noqa: E402
 from trailhouse.sample import SampleSpec, write_sample  # noqa: E402
@@ -45,8 +46,13 @@ class RawEngine:
             files = sorted(str(p) for p in bucket.rglob("*.json.gz") if folder in p.parts)
             if not files:
                 continue
+            # the derived columns computed, as for lake files that compaction has not rewritten
+            derived_columns = (
+                f", {derived.select_list(table)}, false AS {derived.STORED}" if table == "cloudtrail" else ""
+            )
             self.connection.execute(
                 f"""CREATE VIEW {table} AS
+                SELECT *{derived_columns} FROM (
                 SELECT r.* REPLACE (CAST(r.eventTime AS TIMESTAMPTZ) AS eventTime,
                                     CAST(r.requestParameters AS VARCHAR) AS requestParameters,
                                     CAST(r.responseElements AS VARCHAR) AS responseElements,
@@ -56,7 +62,7 @@ class RawEngine:
                 FROM (SELECT unnest(Records) AS r
                       FROM read_json($files, records = 'true', format = 'unstructured',
                                      maximum_object_size = 1073741824,
-                                     columns = {{'Records': '{RECORD}[]'}}))""".replace(
+                                     columns = {{'Records': '{RECORD}[]'}})))""".replace(
                     "$files", _list(files)
                 )
             )
@@ -68,29 +74,6 @@ class RawEngine:
 
     def query(self, sql: str, params: Any = None) -> pa.Table:
         return self.connection.execute(sql, params).to_arrow_table()
-
-
-class ParquetEngine(RawEngine):
-    """For comparison: DuckDB's own Parquet reader over the lake's current Delta files (what the
-    engine could register instead of pyarrow datasets: struct-field projection, parallel decode)."""
-
-    def __init__(self, lake: Lake) -> None:
-        from deltalake import DeltaTable
-
-        self.connection = duckdb.connect(config={"threads": 2})
-        for table in ("cloudtrail", "cloudtrail_insights"):
-            if not lake.exists(table):
-                continue
-            files = DeltaTable(lake.uri(table)).file_uris()
-            self.connection.execute(
-                f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_list(files)}, "
-                "hive_partitioning = true, hive_types = {'event_date': DATE})"
-            )
-        for name, select in view_definitions():
-            try:
-                self.connection.execute(f"CREATE VIEW {name} AS {select}")
-            except duckdb.CatalogException:
-                continue
 
 
 def _list(files: list[str]) -> str:
@@ -165,9 +148,6 @@ def main() -> None:
     parser.add_argument("--reports", help="Comma-separated report names (default: all).")
     parser.add_argument("--no-baseline", action="store_true", help="Skip DuckDB over the raw files.")
     parser.add_argument(
-        "--parquet", action="store_true", help="Also time DuckDB's own Parquet reader over the lake's files."
-    )
-    parser.add_argument(
         "--sections", action="store_true", help="Also print each section's median (internal ones too)."
     )
     args = parser.parse_args()
@@ -179,9 +159,7 @@ def main() -> None:
     print(f"engine open: {time.perf_counter() - started:.3f} s", flush=True)
     raw = None if args.no_baseline else RawEngine(bucket)
     params = ReportParams()
-    parquet = ParquetEngine(lake) if args.parquet else None
     header = f"{'report':24} {'lake median':>12} {'lake max':>9}"
-    header += f" {'parquet median':>15}" if parquet else ""
     header += "" if raw is None else f" {'raw json.gz':>12} {'ratio':>8}"
     print(header, flush=True)
     medians = {}
@@ -191,10 +169,6 @@ def main() -> None:
         lake_times = timed(lambda n=name, s=sections: _run_timed(engine, n, params, s), args.repeat)
         medians[name] = statistics.median(lake_times)
         line = f"{name:24} {medians[name]:>10.3f} s {max(lake_times):>7.3f} s"
-        if parquet is not None:
-            run_report(parquet, name, params)  # type: ignore[arg-type]
-            direct = timed(lambda n=name: run_report(parquet, n, params), args.repeat)  # type: ignore[arg-type]
-            line += f" {statistics.median(direct):>13.3f} s"
         if raw is not None:
             raw_times = timed(lambda n=name: run_report(raw, n, params), args.baseline_runs)  # type: ignore[arg-type]
             raw_median = statistics.median(raw_times)

@@ -38,6 +38,7 @@ from deltalake.transaction import AddAction, RemoveAction
 
 from trailhouse.errors import ConcurrentChangeError, LakeNotFoundError
 from trailhouse.lake_files import WrittenFile, delete_files, now_millis, table_uri
+from trailhouse.query import derived
 
 COMMIT_KEY = "trailhouse"
 _WRITER = WriterProperties(compression="ZSTD", compression_level=3)
@@ -248,8 +249,9 @@ class Lake:
 
     # Lifecycle (used by trailhouse.lifecycle): compaction, retention, vacuum, checkpoints.
 
-    def partition_files(self, table: str, column: str = "event_date") -> list[tuple[str, int, int, int]]:
-        """(partition value, files, bytes, rows) of each partition of the current version."""
+    def partition_files(self, table: str, column: str = "event_date") -> list[tuple[str, int, int, int, int]]:
+        """(partition value, files, bytes, rows, files without the current derived columns) of each
+        partition of the current version (the last is 0 for a table without derived columns)."""
         dt = self._open(table)
         if dt is None:
             return []
@@ -260,11 +262,14 @@ class Lake:
         values = actions.column(f"partition.{column}").to_pylist()
         sizes = actions.column("size_bytes").to_pylist()
         rows = actions.column("num_records").to_pylist()
-        for value, size, count in zip(values, sizes, rows, strict=True):
-            entry = by_value.setdefault(str(value), [0, 0, 0])
+        paths = actions.column("path").to_pylist()
+        has_derived = bool(derived.names(table))
+        for value, size, count, path in zip(values, sizes, rows, paths, strict=True):
+            entry = by_value.setdefault(str(value), [0, 0, 0, 0])
             entry[0] += 1
             entry[1] += int(size)
             entry[2] += int(count or 0)
+            entry[3] += int(has_derived and not derived.holds_current(path))
         return sorted((value, *entry) for value, entry in by_value.items())  # type: ignore[misc]
 
     def rewrite_sorted(
@@ -296,12 +301,15 @@ class Lake:
         wanted = ds.field(column) == pa.scalar(partition).cast(dataset.schema.field(column).type)
         source = dataset.scanner(filter=wanted, batch_size=row_group_rows).to_reader()
         schema = dataset.schema
+        extra = derived.names(table)
         written: list[WrittenFile] = []
         stream: TableStream | None = None
-        for batch in sorted_batches(source, sort_by, row_group_rows):
+        for batch in sorted_batches(source, sort_by, row_group_rows, table=table):
             if stream is None:
-                stream = TableStream(self.uri(table), schema, column)
-            stream.write(pa.Table.from_batches([batch]).cast(schema))
+                # the table's columns as its schema types them, then the derived ones as computed
+                file_schema = pa.schema([*schema, *(batch.schema.field(name) for name in extra)])
+                stream = TableStream(self.uri(table), file_schema, column, tag=derived.file_tag(table))
+            stream.write(pa.Table.from_batches([batch]).cast(file_schema))
             if stream.rows >= rows_per_file:
                 written += stream.close()
                 stream = None
@@ -309,6 +317,9 @@ class Lake:
             written += stream.close()
         if not written:
             return 0
+        for file in written:  # Delta statistics cover the table's own columns only
+            for name in extra:
+                file.stats.pop(name, None)
         actions: list[AddAction | RemoveAction] = [
             AddAction(f.path, f.size, f.partition, now_millis(), False, f.stats_json()) for f in written
         ]

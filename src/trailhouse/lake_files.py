@@ -106,8 +106,11 @@ def _stat_value(value: Any, *, round_up: bool) -> Any:
 class TableStream:
     """Rows of one table streamed into new Parquet files, one per partition value."""
 
-    def __init__(self, table_root: str, schema: pa.Schema, partition_by: str | None) -> None:
+    def __init__(
+        self, table_root: str, schema: pa.Schema, partition_by: str | None, *, tag: str | None = None
+    ) -> None:
         self.fs, self.root = filesystem(table_root)
+        self.suffix = f".{tag}.zstd.parquet" if tag else ".zstd.parquet"  # tag: see query.derived
         self.schema = schema
         self.partition_by = partition_by
         self.file_schema = schema.remove(schema.get_field_index(partition_by)) if partition_by else schema
@@ -137,7 +140,7 @@ class TableStream:
                 if self.partition_by
                 else ""
             )
-            relative = f"{folder}part-{uuid.uuid4()}.zstd.parquet"
+            relative = f"{folder}part-{uuid.uuid4()}{self.suffix}"
             self.fs.create_dir(f"{self.root}/{folder}".rstrip("/"), recursive=True)
             writer = pq.ParquetWriter(
                 f"{self.root}/{relative}",

@@ -40,6 +40,7 @@ class PartitionInfo:
     files: int
     bytes: int
     rows: int
+    without_derived: int = 0  # files lacking the current derived columns (query.derived)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,8 @@ class VacuumResult:
 def partitions(lake: Lake, table: str) -> list[PartitionInfo]:
     """Each event_date partition of `table` with its files, bytes and rows."""
     return [
-        PartitionInfo(table, value, files, size, rows)
-        for value, files, size, rows in lake.partition_files(table)
+        PartitionInfo(table, value, files, size, rows, without_derived)
+        for value, files, size, rows, without_derived in lake.partition_files(table)
     ]
 
 
@@ -90,16 +91,18 @@ def compact(
     target_file_mb: int = 128,
     everything: bool = False,
 ) -> list[CompactResult]:
-    """Rewrite each partition that has several files into files of ~target_file_mb, ordered by SORT_BY.
+    """Rewrite each partition that has several files into files of ~target_file_mb, ordered by SORT_BY,
+    with the derived columns of query.derived stored in them.
 
-    A partition already held in one file is left alone unless `everything`. A checkpoint follows.
+    A partition already held in one file with the current derived columns is left alone unless
+    `everything`. A checkpoint follows.
     """
     results = []
     for table in tables:
         if not lake.exists(table):
             continue
         before = partitions(lake, table)
-        chosen = [p for p in before if p.files > 1 or everything]
+        chosen = [p for p in before if p.files > 1 or p.without_derived or everything]
         conflicts = []
         for info in chosen:
             # rows per file from the partition's own bytes per row (its files are zstd Parquet too)

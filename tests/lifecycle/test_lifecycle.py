@@ -78,7 +78,7 @@ def test_sorted_rewrite_cuts_a_file_every_rows_per_file_and_keeps_every_row(tmp_
     written = lake.rewrite_sorted(
         "cloudtrail", partition="2026-11-01", sort_by=("eventName",), rows_per_file=1200, row_group_rows=500
     )
-    [(_, files, _, rows)] = lake.partition_files("cloudtrail")
+    [(_, files, _, rows, _)] = lake.partition_files("cloudtrail")
     assert (written, files, rows) == (2, 2, 3000) and _rows(lake) == before  # 1500, 1500 (row groups of 500)
 
 

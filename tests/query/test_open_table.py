@@ -11,6 +11,7 @@ from trailhouse import ddl, lifecycle
 from trailhouse.cli.main import cli
 from trailhouse.ingest.pipeline import IngestOptions, ingest
 from trailhouse.lake import Lake
+from trailhouse.query import derived
 from trailhouse.query.engine import Engine
 from trailhouse.query.reports import ReportParams, run_report
 from trailhouse.sample import SampleSpec, write_sample
@@ -76,6 +77,9 @@ def test_polars_reads_the_compacted_and_checkpointed_table(lake: Lake) -> None:
     before = _trailhouse_answers(lake)
     lifecycle.compact(lake)
     assert _polars_answers(lake) == before == _trailhouse_answers(lake)
+    # the derived columns compaction stored are not part of the table other engines read
+    columns = pl.scan_delta(lake.uri("cloudtrail")).collect_schema().names()
+    assert "eventName" in columns and not set(derived.names("cloudtrail")) & set(columns)
 
 
 def test_ddl_athena_registers_delta_tables() -> None:

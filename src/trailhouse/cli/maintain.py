@@ -38,9 +38,12 @@ def maintain() -> None:
 @click.option(
     "--target-file-mb", type=int, default=128, show_default=True, help="Size of the rewritten files."
 )
-@click.option("--all", "everything", is_flag=True, help="Also rewrite partitions already in one file.")
+@click.option("--all", "everything", is_flag=True, help="Also rewrite partitions already compacted.")
 def compact(lake: str, target_file_mb: int, everything: bool) -> None:
     """Rewrite each day's small files into large ones, ordered by service then event name.
+
+    The new files also store the derived columns (principal, s3_bucket, s3_key, ...) that reports
+    would otherwise compute. A day already in one file that holds them is left alone.
 
     A day that another writer compacts or removes at the same time is left as it is (nothing of its
     rewrite is committed) and named; the command then exits with status 1: run it again.

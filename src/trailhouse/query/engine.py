@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from trailhouse.errors import QueryError
 from trailhouse.lake import Lake, is_remote
-from trailhouse.query import geoip
+from trailhouse.query import derived, geoip
 
 TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine", "validations")
 _PARTITION = "event_date"
@@ -79,18 +79,21 @@ def view_definitions() -> list[tuple[str, str]]:
 
 
 def sorted_batches(
-    source: pa.RecordBatchReader, sort_by: Sequence[str], batch_rows: int
+    source: pa.RecordBatchReader, sort_by: Sequence[str], batch_rows: int, *, table: str | None = None
 ) -> Iterator[pa.RecordBatch]:
-    """`source`'s rows ordered by `sort_by` (ascending, nulls last), `batch_rows` at a time. DuckDB
-    sorts in a connection of its own and spills to a temporary folder beyond 1 GB, so the memory
-    stays bounded whatever the size of `source`."""
+    """`source`'s rows ordered by `sort_by` (ascending, nulls last), `batch_rows` at a time, followed
+    by the derived columns of `table` (query.derived), if any. DuckDB sorts in a connection of its
+    own and spills to a temporary folder beyond 1 GB, so the memory stays bounded whatever the size
+    of `source`."""
     order = ", ".join('"' + name.replace('"', '""') + '"' for name in sort_by)
     with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
         connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
         try:
             connection.execute("SET enable_progress_bar = false")
             connection.register("source", source)
-            yield from connection.execute(f"SELECT * FROM source ORDER BY {order}").to_arrow_reader(
+            extra = derived.select_list(table) if table else ""
+            columns = f"*, {extra}" if extra else "*"
+            yield from connection.execute(f"SELECT {columns} FROM source ORDER BY {order}").to_arrow_reader(
                 batch_rows
             )
         finally:
@@ -146,21 +149,41 @@ class Engine:
         """Expose the table's current version as __raw_<table>; False when the lake lacks it."""
         files = None if is_remote(self.lake.root) else self.lake.files(table)
         if files:
-            listed = ", ".join("'" + f.removeprefix("file://").replace("'", "''") + "'" for f in files)
-            partitioned = any(f"/{_PARTITION}=" in f for f in files)
-            options = (
-                f", hive_partitioning = true, hive_types = {{'{_PARTITION}': DATE}}" if partitioned else ""
-            )
-            select = f"SELECT {_PARTITION}, * EXCLUDE ({_PARTITION})" if partitioned else "SELECT *"
-            scan = f"read_parquet([{listed}], union_by_name = true{options})"
-            self.connection.execute(f"CREATE VIEW __raw_{table} AS {select} FROM {scan}")
+            # Files written by compaction hold the derived columns; the others get them computed.
+            holding = [f for f in files if derived.holds_current(f)]
+            others = [f for f in files if not derived.holds_current(f)]
+            scans = [self._scan(holding, table, computed=False)] if holding else []
+            scans += [self._scan(others, table, computed=True)] if others else []
+            self.connection.execute(f"CREATE VIEW __raw_{table} AS {' UNION ALL BY NAME '.join(scans)}")
             self._readable_folders.append(self.lake.uri(table).removeprefix("file://") + "/")
             return True
         dataset = self.lake.dataset(table)
         if dataset is None:
             return False
-        self.connection.register(f"__raw_{table}", dataset)
+        extra = derived.select_list(table)
+        if not extra:
+            self.connection.register(f"__raw_{table}", dataset)
+            return True
+        self.connection.register(f"__dataset_{table}", dataset)
+        select = f"SELECT *, {extra}, false AS {derived.STORED} FROM __dataset_{table}"
+        self.connection.execute(f"CREATE VIEW __raw_{table} AS {select}")
         return True
+
+    @staticmethod
+    def _scan(files: list[str], table: str, *, computed: bool) -> str:
+        listed = ", ".join("'" + f.removeprefix("file://").replace("'", "''") + "'" for f in files)
+        partitioned = any(f"/{_PARTITION}=" in f for f in files)
+        options = f", hive_partitioning = true, hive_types = {{'{_PARTITION}': DATE}}" if partitioned else ""
+        columns = f"{_PARTITION}, * EXCLUDE ({_PARTITION})" if partitioned else "*"
+        if derived.names(table):
+            if computed:
+                # derived values stored by an earlier version are left out, and computed afresh
+                stale = ", ".join(f"'{name}'" for name in derived.names(table))
+                columns = (f"{_PARTITION}, " if partitioned else "") + (
+                    f"COLUMNS(c -> c NOT IN ('{_PARTITION}', {stale})), {derived.select_list(table)}"
+                )
+            columns += f", {str(not computed).lower()} AS {derived.STORED}"
+        return f"SELECT {columns} FROM read_parquet([{listed}], union_by_name = true{options})"
 
     def _filter(self, table: str) -> str:
         accounts = self.scope.accounts

@@ -8,8 +8,7 @@
 -- The denied calls grouped by what the sections report on; time by day (and, for --interval
 -- hour, by hour), so each group's period comes from its first eventTime.
 SELECT date_trunc($interval, make_timestamp(epoch_us(min(eventTime)))) AS period,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        userIdentity.type AS principal_type,
        replace(eventSource, '.amazonaws.com', '') AS service, eventName, errorCode,
        count(*) AS denied, min(eventTime) AS first_seen, max(eventTime) AS last_seen
@@ -45,8 +44,7 @@ LIMIT $limit;
 
 -- section: recent
 SELECT eventTime, recipientAccountId, awsRegion,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        replace(eventSource, '.amazonaws.com', '') AS service, eventName, errorCode, errorMessage,
        sourceIPAddress
 FROM cloudtrail

@@ -33,8 +33,7 @@ SELECT eventTime, recipientAccountId, eventName,
             WHEN eventName LIKE '%Group%' THEN 'group'
             WHEN eventName LIKE '%User%' THEN 'user'
             ELSE 'other' END AS category,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        coalesce(json_extract_string(requestParameters, '$.userName'),
                 json_extract_string(requestParameters, '$.roleName'),
                 json_extract_string(requestParameters, '$.groupName'),

@@ -6,19 +6,16 @@
 -- else the first resource ARN.
 
 -- section: _s3
--- One scan parses requestParameters once: the S3 data events in scope by principal, bucket,
--- action and readOnly (a few thousand rows that the sections aggregate further), and, for the
--- principal-bucket pairs s3_by_principal lists, their distinct objects (rows with is_pair). Keys
--- are nearly unique, so counting them only for the listed pairs spares most of that work.
+-- One scan (of the derived s3_bucket and s3_key, not requestParameters): the S3 data events in
+-- scope by principal, bucket, action and readOnly (a few thousand rows that the sections
+-- aggregate further), and, for the principal-bucket pairs s3_by_principal lists, their distinct
+-- objects (rows with is_pair). Keys are nearly unique, so counting them only for the listed pairs
+-- spares most of that work.
 WITH events AS MATERIALIZED (
-    SELECT principal, target.bucketName AS bucket, target.key, eventName, readOnly, errorCode, eventTime
-    FROM (SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                          userIdentity.principalId, userIdentity.type) AS principal,
-                 json_transform(requestParameters, '{"bucketName": "VARCHAR", "key": "VARCHAR"}') AS target,
-                 eventName, readOnly, errorCode, eventTime
-          FROM cloudtrail
-          WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters})
-    WHERE $bucket IS NULL OR target.bucketName = $bucket
+    SELECT principal, s3_bucket AS bucket, s3_key AS key, eventName, readOnly, errorCode, eventTime
+    FROM cloudtrail
+    WHERE eventSource = 's3.amazonaws.com' AND eventCategory = 'Data' AND {filters}
+      AND ($bucket IS NULL OR s3_bucket = $bucket)
 ), counts AS (
     SELECT principal, bucket, eventName, readOnly, count(*) AS events, count(errorCode) AS errors,
            min(eventTime) AS first_seen, max(eventTime) AS last_seen
@@ -74,8 +71,7 @@ LIMIT $limit;
 
 -- section: lambda_invocations
 SELECT coalesce(json_extract_string(requestParameters, '$.functionName'), resources[1].ARN) AS function,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        count(*) AS invocations, count(errorCode) AS errors,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen
 FROM cloudtrail

@@ -20,8 +20,7 @@ GROUP BY event_date,
 -- section: _errors
 -- The failed events only, by what the error sections report on.
 SELECT event_date, replace(eventSource, '.amazonaws.com', '') AS service, eventName,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        errorCode, count(*) AS errors, min(eventTime) AS first_seen, max(eventTime) AS last_seen
 FROM cloudtrail
 WHERE errorCode IS NOT NULL AND {filters}

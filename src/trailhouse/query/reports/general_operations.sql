@@ -22,8 +22,7 @@ FROM (
                 THEN epoch_us(eventTime) - (epoch_us(eventTime) % 3600000000 + 3600000000) % 3600000000
            END AS hour_start,
            eventTime, recipientAccountId, awsRegion, eventSource, eventName,
-           coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                    userIdentity.principalId, userIdentity.type) AS principal,
+           principal,
            userIdentity.type AS principal_type, errorCode
     FROM cloudtrail
     WHERE {filters}
@@ -82,19 +81,31 @@ ORDER BY events DESC, service, eventName
 LIMIT $limit;
 
 -- section: _resources
--- One scan counts every resource ARN exactly except S3 object ARNs (arn:aws:s3:::bucket/key):
+-- Every resource ARN is counted exactly except S3 object ARNs (arn:aws:s3:::bucket/key):
 -- millions of nearly unique keys, whose grouping was most of this report's time (3M groups over
 -- 9.5M entries at 10M events). Those are counted per hash bucket (65,536 of them) instead; a
--- bucket's count bounds each of its objects' counts. Whether an ARN is an object depends on the
--- ARN alone, so each ARN is counted on one side only. (A statement of its own: as a CTE of the
--- next one, DuckDB pushed a filter into it that cost 0.8 s of CPU at 10M events.)
-SELECT CASE WHEN NOT is_object THEN arn END AS resource, CASE WHEN is_object THEN hash(arn) % 65536 END AS bucket,
-       min(resource_type) AS resource_type, count(*) AS events
-FROM (SELECT resource.ARN AS arn, resource.type AS resource_type,
-             starts_with(resource.ARN, 'arn:aws:s3:::') AND contains(resource.ARN, '/') AS is_object
-      FROM (SELECT unnest(resources) AS resource FROM cloudtrail WHERE {filters} AND len(resources) > 0)
-      WHERE resource.ARN IS NOT NULL)
-GROUP BY ALL;
+-- bucket's count bounds each of its objects' counts. Where compaction stored them, the derived
+-- non_object_resources and object_arn_hashes are read (not the `resources` structs); elsewhere
+-- `resources` is unnested once and each entry counted on one side.
+WITH other_files AS (
+    SELECT r.ARN AS arn, r.type AS resource_type,
+           starts_with(r.ARN, 'arn:aws:s3:::') AND contains(r.ARN, '/') AS is_object
+    FROM (SELECT unnest(resources) AS r FROM cloudtrail WHERE {filters} AND NOT derived_stored AND len(resources) > 0)
+    WHERE r.ARN IS NOT NULL
+)
+SELECT resource, NULL::UBIGINT AS bucket, min(resource_type) AS resource_type, count(*) AS events
+FROM (SELECT unnest(non_object_resources, recursive := true)
+      FROM cloudtrail WHERE {filters} AND derived_stored AND len(non_object_resources) > 0
+      UNION ALL
+      SELECT arn, resource_type FROM other_files WHERE NOT is_object) AS e(resource, resource_type)
+GROUP BY resource
+UNION ALL
+SELECT NULL, bucket, NULL, count(*)
+FROM (SELECT unnest(object_arn_hashes) % 65536 AS bucket
+      FROM cloudtrail WHERE {filters} AND derived_stored AND len(object_arn_hashes) > 0
+      UNION ALL
+      SELECT hash(arn) % 65536 FROM other_files WHERE is_object)
+GROUP BY bucket;
 
 -- section: top_resources
 -- The listed rows come from the exact counts when no object was counted, or when the last of

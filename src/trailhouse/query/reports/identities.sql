@@ -6,8 +6,7 @@
 
 -- section: _ids
 -- One row per principal, identity type, account and service: plain keys, no lists per event.
-SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+SELECT principal,
        userIdentity.type AS principal_type, recipientAccountId, eventSource,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen,
        count(*) AS events, count(errorCode) AS errors

@@ -8,8 +8,7 @@
 -- section: _changes
 -- The changes in scope, read once; whether a rule is open to the world decided once per change.
 SELECT eventTime, eventID, recipientAccountId, awsRegion, eventName, errorCode, sourceIPAddress,
-       coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+       principal,
        list_has_any(list_concat(
            coalesce(json_extract_string(requestParameters,
                     '$.ipPermissions.items[*].ipRanges.items[*].cidrIp'), []),

@@ -1,5 +1,4 @@
-SELECT coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                userIdentity.principalId, userIdentity.type) AS principal,
+SELECT principal,
        string_agg(DISTINCT userIdentity.type, ', ' ORDER BY userIdentity.type) AS principal_type,
        min(eventTime) AS first_seen,
        max(eventTime) AS last_seen,

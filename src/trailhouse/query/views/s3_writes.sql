@@ -3,12 +3,10 @@ WITH writes AS (
            CASE WHEN eventName = 'CopyObject' THEN 'copy'
                 WHEN eventName IN ('DeleteObject', 'DeleteObjects') THEN 'delete'
                 ELSE 'write' END AS action,
-           coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName,
-                    userIdentity.principalId, userIdentity.type) AS principal,
-           -- one parse of requestParameters for both fields (json_transform: 1.1x faster than
-           -- json_extract_string with a list of paths, same values)
-           json_transform(requestParameters, '{"bucketName": "VARCHAR", "key": "VARCHAR"}') AS target,
-           TRY_CAST(json_extract_string(additionalEventData, '$.bytesTransferredIn') AS DOUBLE) AS bytes_in
+           principal,
+           -- derived columns (query/derived.py): requestParameters and additionalEventData are
+           -- not read where compaction stored them
+           s3_bucket AS bucket, s3_key AS key, s3_bytes_in AS bytes_in
     FROM cloudtrail
     WHERE eventSource = 's3.amazonaws.com' AND errorCode IS NULL
       AND eventName IN ('PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject', 'DeleteObjects')
@@ -18,13 +16,13 @@ WITH writes AS (
       AND eventName <> 'GetObject' AND eventName <> 'HeadObject' AND eventName <> 'ListObjects'
       AND eventName <> 'ListBuckets'
 ), split AS (
-    SELECT * EXCLUDE (target), target.bucketName AS bucket, target.key,
+    SELECT *,
            -- the key up to its last "/": regexp_extract(key, '^(.*)/', 1), which costs ~1 us a
            -- key; parse_dirpath gives the same for keys without a newline or backslash (both
            -- change what it splits on) that do not start with "/"
-           CASE WHEN contains(target.key, chr(10)) OR contains(target.key, chr(92)) OR starts_with(target.key, '/')
-                THEN coalesce(regexp_extract(target.key, '^(.*)/', 1), '')
-                ELSE coalesce(parse_dirpath(target.key, '/'), '') END AS prefix
+           CASE WHEN contains(key, chr(10)) OR contains(key, chr(92)) OR starts_with(key, '/')
+                THEN coalesce(regexp_extract(key, '^(.*)/', 1), '')
+                ELSE coalesce(parse_dirpath(key, '/'), '') END AS prefix
     FROM writes
 )
 SELECT eventTime, event_date, recipientAccountId, awsRegion, eventName, eventID, action, principal,

@@ -1,0 +1,82 @@
+"""Derived columns: values computed from an event's own fields that reports read often and that
+cost a lot to compute per query (JSON text parsed, lists of structs unnested).
+
+`trailhouse maintain compact` stores them in the files it writes, whose names carry MARK. For every
+other file (fresh from ingest, written by an earlier version, or in a lake read through delta-rs)
+the query engine computes them in the table's view from the same expressions. Either way
+`SELECT principal FROM cloudtrail` gives the same value. They are not in the Delta schema: other
+engines read the table as before, and `trailhouse export` ignores them.
+
+Measured at 10 million events on two cores (bench/bench_reports.py, interleaved with the version
+before them): general-operations 0.53-0.56x, s3-writes 0.55-0.73x, data-access 0.45-0.68x.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+
+_S3 = "eventSource = 's3.amazonaws.com'"
+# One parse for both fields (DuckDB computes a repeated expression once).
+_S3_TARGET = """json_transform(requestParameters, '{"bucketName": "VARCHAR", "key": "VARCHAR"}')"""
+_IS_OBJECT = "(starts_with(r.ARN, 'arn:aws:s3:::') AND contains(r.ARN, '/'))"
+
+# (name, DuckDB expression over the table's own columns), per table.
+COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "cloudtrail": (
+        # the caller's ARN, else the AWS service that called, else its user name, id or type
+        (
+            "principal",
+            "coalesce(userIdentity.arn, userIdentity.invokedBy, userIdentity.userName, "
+            "userIdentity.principalId, userIdentity.type)",
+        ),
+        # S3 calls only: requestParameters.bucketName and .key (a non-string value as JSON text)
+        ("s3_bucket", f"CASE WHEN {_S3} THEN {_S3_TARGET}.bucketName END"),
+        ("s3_key", f"CASE WHEN {_S3} THEN {_S3_TARGET}.key END"),
+        (
+            "s3_bytes_in",
+            f"CASE WHEN {_S3} THEN TRY_CAST(json_extract_string(additionalEventData, "
+            "'$.bytesTransferredIn') AS DOUBLE) END",
+        ),
+        # resources split in two: the entries that are not S3 objects (ARN and type), and the
+        # hash() of each S3 object ARN (arn:aws:s3:::bucket/key), millions of nearly unique values
+        # that top resources bounds by hash bucket instead of grouping them
+        (
+            "non_object_resources",
+            f"list_transform(list_filter(resources, r -> r.ARN IS NOT NULL AND NOT {_IS_OBJECT}), "
+            "r -> {'ARN': r.ARN, 'type': r.type})",
+        ),
+        (
+            "object_arn_hashes",
+            f"list_transform(list_filter(resources, r -> {_IS_OBJECT}), r -> hash(r.ARN))",
+        ),
+    ),
+}
+
+# A column of the view: true for rows whose derived columns compaction stored, false where the
+# view computes them. Computing the two resource lists costs more than reading `resources` (list
+# lambdas: ~1.5 s at 10M events), so general-operations reads those only where stored.
+STORED = "derived_stored"
+
+# In the names of the files that hold the derived columns. It names the set (d1) and the DuckDB
+# version whose hash() filled object_arn_hashes: after an upgrade of either, older files count as
+# files without derived columns (computed in the view) until compaction rewrites them.
+MARK = "d1-duckdb" + version("duckdb").replace(".", "")
+
+
+def names(table: str) -> tuple[str, ...]:
+    return tuple(name for name, _ in COLUMNS.get(table, ()))
+
+
+def select_list(table: str) -> str:
+    """`expr AS name, ...` of the table's derived columns ("" when it has none)."""
+    return ", ".join(f"{expression} AS {name}" for name, expression in COLUMNS.get(table, ()))
+
+
+def file_tag(table: str) -> str | None:
+    """The tag of a file name holding the current derived columns of `table`, if it has any."""
+    return MARK if table in COLUMNS else None
+
+
+def holds_current(path: str) -> bool:
+    """Whether the file at `path` was written with the current derived columns."""
+    return f".{MARK}." in path.rsplit("/", 1)[-1]

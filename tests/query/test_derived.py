@@ -1,0 +1,129 @@
+"""Derived columns (query/derived.py): the same values whether compaction stored them or the view
+computes them, never part of the Delta schema or of exported records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from tests.query.lakes import ACCOUNT, build_lake, record, to_row
+from trailhouse import lifecycle
+from trailhouse.ingest.export import original_records
+from trailhouse.lake import Lake
+from trailhouse.lake_files import TableStream
+from trailhouse.model.schema import CLOUDTRAIL_SCHEMA
+from trailhouse.query import derived
+from trailhouse.query.engine import Engine
+
+BUCKET_ARN = "arn:aws:s3:::logs-bucket"
+OBJECT_ARN = "arn:aws:s3:::logs-bucket/year=2026/a.json"
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+COLUMNS = ", ".join(derived.names("cloudtrail"))
+
+
+def _records() -> list[dict[str, Any]]:
+    return [
+        record(
+            eventSource="s3.amazonaws.com",
+            eventName="PutObject",
+            eventCategory="Data",
+            requestParameters={"bucketName": "logs-bucket", "key": "year=2026/a.json"},
+            additionalEventData={"bytesTransferredIn": 2048},
+            resources=[
+                {"type": "AWS::S3::Object", "ARN": OBJECT_ARN},
+                {"type": "AWS::S3::Bucket", "ARN": BUCKET_ARN, "accountId": ACCOUNT},
+            ],
+        ),
+        # an odd S3 call: a key that is not a string, bytes that are not a number
+        record(
+            eventSource="s3.amazonaws.com",
+            eventName="PutObject",
+            requestParameters={"bucketName": "logs-bucket", "key": {"odd": 1}},
+            additionalEventData={"bytesTransferredIn": "lots"},
+        ),
+        # not S3: its bucketName is no S3 bucket; a resource without an ARN
+        record(
+            eventSource="sts.amazonaws.com",
+            eventName="AssumeRole",
+            userIdentity={"type": "AWSService", "invokedBy": "lambda.amazonaws.com"},
+            requestParameters={"bucketName": "not-s3"},
+            resources=[{"type": "AWS::IAM::Role", "ARN": ROLE_ARN}, {"type": "AWS::KMS::Key"}],
+        ),
+        record(eventTime="2026-11-02T08:00:00Z", userIdentity={"type": "AWSAccount"}),
+    ]
+
+
+def _derived(lake: Lake) -> list[dict[str, Any]]:
+    return Engine(lake).query(f"SELECT eventID, {COLUMNS} FROM cloudtrail ORDER BY eventID").to_pylist()
+
+
+def _export(lake: Lake) -> list[dict[str, Any]]:
+    rows = Engine(lake).query("SELECT * FROM cloudtrail ORDER BY eventID")
+    return list(original_records(rows))
+
+
+def test_derived_values_read_what_the_record_says(tmp_path: Path) -> None:
+    rows = _derived(build_lake(tmp_path, _records()))
+    put, odd, assume, last = rows
+    assert (put["principal"], put["s3_bucket"], put["s3_key"], put["s3_bytes_in"]) == (
+        f"arn:aws:iam::{ACCOUNT}:user/alice",
+        "logs-bucket",
+        "year=2026/a.json",
+        2048.0,
+    )
+    assert put["non_object_resources"] == [{"ARN": BUCKET_ARN, "type": "AWS::S3::Bucket"}]
+    assert len(put["object_arn_hashes"]) == 1
+    assert (odd["s3_key"], odd["s3_bytes_in"], odd["non_object_resources"]) == ('{"odd":1}', None, None)
+    assert (assume["principal"], assume["s3_bucket"], assume["object_arn_hashes"]) == (
+        "lambda.amazonaws.com",
+        None,
+        [],
+    )
+    assert assume["non_object_resources"] == [{"ARN": ROLE_ARN, "type": "AWS::IAM::Role"}]
+    assert last["principal"] == "AWSAccount"  # no ARN, service, user name or id: the type
+
+
+def test_compaction_stores_the_same_values_the_view_computes_and_changes_no_record(tmp_path: Path) -> None:
+    lake = build_lake(tmp_path, _records())
+    build_lake(tmp_path, [record(eventTime="2026-11-02T09:00:00Z")])  # a second file in one day
+    computed, exported = _derived(lake), _export(lake)
+    assert not any(derived.holds_current(f) for f in lake.files("cloudtrail") or [])
+
+    lifecycle.compact(lake)
+    files = lake.files("cloudtrail") or []
+    assert files and all(derived.holds_current(f) for f in files)
+    assert _derived(lake) == computed
+    assert _export(lake) == exported
+    dataset = lake.dataset("cloudtrail")
+    assert dataset is not None and not set(derived.names("cloudtrail")) & set(dataset.schema.names)
+    # a partition already compacted with the current derived columns is left alone
+    assert [r.partitions for r in lifecycle.compact(lake)] == [()]
+
+
+def test_a_lake_partly_compacted_answers_from_both_kinds_of_file(tmp_path: Path) -> None:
+    lake = build_lake(tmp_path, _records())
+    computed = _derived(lake)
+    lake.rewrite_sorted("cloudtrail", partition="2026-11-01", sort_by=("eventName",), rows_per_file=1000)
+    held = [derived.holds_current(f) for f in lake.files("cloudtrail") or []]
+    assert sorted(held) == [False, True]
+    assert _derived(lake) == computed
+
+
+def test_values_stored_under_another_mark_are_computed_afresh(tmp_path: Path) -> None:
+    # A file from an earlier derived set (or DuckDB version) whose stored values are now wrong.
+    lake = build_lake(tmp_path, [record()])
+    expected = _derived(lake)
+    rows = pa.Table.from_pylist([to_row(record(eventID=expected[0]["eventID"]))], schema=CLOUDTRAIL_SCHEMA)
+    stale = rows.append_column("principal", pa.array(["stale"])).append_column(
+        "s3_bucket", pa.array(["stale"])
+    )
+    schema = stale.schema
+    stream = TableStream(lake.uri("cloudtrail"), schema, "event_date", tag="d0-duckdb100")
+    stream.write(stale)
+    lake.commit_files("cloudtrail", stream.close(), CLOUDTRAIL_SCHEMA, partition="event_date")
+
+    got = _derived(lake)
+    assert len(got) == 2 and all(row == expected[0] for row in got)
+    assert [p.without_derived for p in lifecycle.partitions(lake, "cloudtrail")] == [2]
