@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tests.query.lakes import ACCOUNT, build_lake, record, to_row
 from trailhouse import lifecycle
@@ -94,6 +95,10 @@ def test_compaction_stores_the_same_values_the_view_computes_and_changes_no_reco
     lifecycle.compact(lake)
     files = lake.files("cloudtrail") or []
     assert files and all(derived.holds_current(f) for f in files)
+    # stored under a prefix: no column a query of a version without them could bind to
+    physical = set(pq.read_schema(files[0].removeprefix("file://")).names)
+    assert {derived.STORED_PREFIX + name for name in derived.names("cloudtrail")} <= physical
+    assert not set(derived.names("cloudtrail")) & physical
     assert _derived(lake) == computed
     assert _export(lake) == exported
     dataset = lake.dataset("cloudtrail")
@@ -116,9 +121,8 @@ def test_values_stored_under_another_mark_are_computed_afresh(tmp_path: Path) ->
     lake = build_lake(tmp_path, [record()])
     expected = _derived(lake)
     rows = pa.Table.from_pylist([to_row(record(eventID=expected[0]["eventID"]))], schema=CLOUDTRAIL_SCHEMA)
-    stale = rows.append_column("principal", pa.array(["stale"])).append_column(
-        "s3_bucket", pa.array(["stale"])
-    )
+    stale = rows.append_column("_derived_principal", pa.array(["stale"]))
+    stale = stale.append_column("_derived_s3_bucket", pa.array(["stale"]))
     schema = stale.schema
     stream = TableStream(lake.uri("cloudtrail"), schema, "event_date", tag="d0-duckdb100")
     stream.write(stale)

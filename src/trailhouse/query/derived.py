@@ -1,9 +1,10 @@
 """Derived columns: values computed from an event's own fields that reports read often and that
 cost a lot to compute per query (JSON text parsed, lists of structs unnested).
 
-`trailhouse maintain compact` stores them in the files it writes, whose names carry MARK. For every
-other file (fresh from ingest, written by an earlier version, or in a lake read through delta-rs)
-the query engine computes them in the table's view from the same expressions. Either way
+`trailhouse maintain compact` stores them in the files it writes (as `_derived_<name>`), whose
+names carry MARK. For every other file (fresh from ingest, written by an earlier version, or in a
+lake read through delta-rs) the query engine computes them in the table's view from the same
+expressions. Either way
 `SELECT principal FROM cloudtrail` gives the same value. They are not in the Delta schema: other
 engines read the table as before, and `trailhouse export` ignores them.
 
@@ -63,6 +64,12 @@ STORED = "derived_stored"
 MARK = "d1-duckdb" + version("duckdb").replace(".", "")
 
 
+# Files store each derived column under this prefix, renamed by the view: a name of its own, so
+# that it can never meet a column of a query written for a version without it (an older
+# Trailhouse reading a newer lake sees extra columns, and its `principal` alias stays its own).
+STORED_PREFIX = "_derived_"
+
+
 def names(table: str) -> tuple[str, ...]:
     return tuple(name for name, _ in COLUMNS.get(table, ()))
 
@@ -70,6 +77,16 @@ def names(table: str) -> tuple[str, ...]:
 def select_list(table: str) -> str:
     """`expr AS name, ...` of the table's derived columns ("" when it has none)."""
     return ", ".join(f"{expression} AS {name}" for name, expression in COLUMNS.get(table, ()))
+
+
+def stored_select_list(table: str) -> str:
+    """`expr AS _derived_name, ...`: the derived columns as compaction writes them."""
+    return ", ".join(f"{expression} AS {STORED_PREFIX}{name}" for name, expression in COLUMNS.get(table, ()))
+
+
+def read_stored_list(table: str) -> str:
+    """`_derived_name AS name, ...`: the stored derived columns under their names."""
+    return ", ".join(f"{STORED_PREFIX}{name} AS {name}" for name in names(table))
 
 
 def file_tag(table: str) -> str | None:

@@ -91,7 +91,7 @@ def sorted_batches(
         try:
             connection.execute("SET enable_progress_bar = false")
             connection.register("source", source)
-            extra = derived.select_list(table) if table else ""
+            extra = derived.stored_select_list(table) if table else ""
             columns = f"*, {extra}" if extra else "*"
             yield from connection.execute(f"SELECT {columns} FROM source ORDER BY {order}").to_arrow_reader(
                 batch_rows
@@ -176,13 +176,13 @@ class Engine:
         options = f", hive_partitioning = true, hive_types = {{'{_PARTITION}': DATE}}" if partitioned else ""
         columns = f"{_PARTITION}, * EXCLUDE ({_PARTITION})" if partitioned else "*"
         if derived.names(table):
-            if computed:
-                # derived values stored by an earlier version are left out, and computed afresh
-                stale = ", ".join(f"'{name}'" for name in derived.names(table))
-                columns = (f"{_PARTITION}, " if partitioned else "") + (
-                    f"COLUMNS(c -> c NOT IN ('{_PARTITION}', {stale})), {derived.select_list(table)}"
-                )
-            columns += f", {str(not computed).lower()} AS {derived.STORED}"
+            # the table's own columns, then the derived ones: stored (under their prefix) or
+            # computed; values stored under another mark are left out
+            own = f"COLUMNS(c -> c <> '{_PARTITION}' AND NOT starts_with(c, '{derived.STORED_PREFIX}'))"
+            values = derived.select_list(table) if computed else derived.read_stored_list(table)
+            columns = (f"{_PARTITION}, " if partitioned else "") + (
+                f"{own}, {values}, {str(not computed).lower()} AS {derived.STORED}"
+            )
         return f"SELECT {columns} FROM read_parquet([{listed}], union_by_name = true{options})"
 
     def _filter(self, table: str) -> str:
