@@ -181,6 +181,30 @@ def test_general_operations_top_resources_object_tied_with_the_last_row_is_order
     assert [(r["resource"], r["events"]) for r in top] == [("arn:aws:s3:::a/k", 2)]
 
 
+@pytest.mark.parametrize("compacted", [(), ("2026-11-01",), ("2026-11-01", "2026-11-02")])
+def test_general_operations_top_resources_add_up_over_compacted_and_other_files(
+    tmp_path: Path, compacted: tuple[str, ...]
+) -> None:
+    # Compacted days are read from the stored derived columns, the others from `resources`.
+    def on(day: str, *arns: str) -> list[dict[str, Any]]:
+        return [dict(r, eventTime=f"{day}T10:00:00Z") for r in _touch(*arns)]
+
+    keys = [f"arn:aws:s3:::b/k{n}" for n in range(10)]
+    a, b, hot = "arn:aws:s3:::a", "arn:aws:s3:::b", "arn:aws:s3:::b/hot"
+    records = on("2026-11-01", a, a, a, b, hot, *keys) + on("2026-11-02", a, a, b, b, b, hot)
+    hotter = records + on("2026-11-02", hot, hot, hot, hot)
+    lakes = build_lake(tmp_path / "warm", records), build_lake(tmp_path / "hot", hotter)
+    for lake in lakes:
+        for day in compacted:
+            lake.rewrite_sorted("cloudtrail", partition=day, sort_by=("eventName",), rows_per_file=1000)
+    warm, hotter_top = (
+        run_report(Engine(lake), "general-operations", ReportParams(limit=limit))["top_resources"].to_pylist()
+        for lake, limit in zip(lakes, (2, 1), strict=True)
+    )
+    assert [(r["resource"], r["events"]) for r in warm] == [(a, 5), (b, 4)]  # objects at most 2: below
+    assert [(r["resource"], r["events"]) for r in hotter_top] == [(hot, 6)]
+
+
 def test_general_operations_without_resources_has_no_top_resources(tmp_path: Path) -> None:
     assert run(tmp_path, [record()], "general-operations")["top_resources"] == []
 

@@ -86,26 +86,26 @@ LIMIT $limit;
 -- 9.5M entries at 10M events). Those are counted per hash bucket (65,536 of them) instead; a
 -- bucket's count bounds each of its objects' counts. Where compaction stored them, the derived
 -- non_object_resources and object_arn_hashes are read (not the `resources` structs); elsewhere
--- `resources` is unnested once and each entry counted on one side.
-WITH other_files AS (
-    SELECT r.ARN AS arn, r.type AS resource_type,
-           starts_with(r.ARN, 'arn:aws:s3:::') AND contains(r.ARN, '/') AS is_object
-    FROM (SELECT unnest(resources) AS r FROM cloudtrail WHERE {filters} AND NOT derived_stored AND len(resources) > 0)
-    WHERE r.ARN IS NOT NULL
-)
+-- `resources` is unnested once and each entry counted on one side. An ARN (or a bucket) found in
+-- both kinds of file has a row from each; top_resources adds them up.
 SELECT resource, NULL::UBIGINT AS bucket, min(resource_type) AS resource_type, count(*) AS events
 FROM (SELECT unnest(non_object_resources, recursive := true)
-      FROM cloudtrail WHERE {filters} AND derived_stored AND len(non_object_resources) > 0
-      UNION ALL
-      SELECT arn, resource_type FROM other_files WHERE NOT is_object) AS e(resource, resource_type)
+      FROM cloudtrail WHERE {filters} AND derived_stored AND len(non_object_resources) > 0) AS e(resource, resource_type)
 GROUP BY resource
 UNION ALL
 SELECT NULL, bucket, NULL, count(*)
 FROM (SELECT unnest(object_arn_hashes) % 65536 AS bucket
-      FROM cloudtrail WHERE {filters} AND derived_stored AND len(object_arn_hashes) > 0
-      UNION ALL
-      SELECT hash(arn) % 65536 FROM other_files WHERE is_object)
-GROUP BY bucket;
+      FROM cloudtrail WHERE {filters} AND derived_stored AND len(object_arn_hashes) > 0)
+GROUP BY bucket
+UNION ALL
+SELECT CASE WHEN NOT is_object THEN arn END, CASE WHEN is_object THEN hash(arn) % 65536 END,
+       min(resource_type), count(*)
+FROM (SELECT resource.ARN AS arn, resource.type AS resource_type,
+             starts_with(resource.ARN, 'arn:aws:s3:::') AND contains(resource.ARN, '/') AS is_object
+      FROM (SELECT unnest(resources) AS resource
+            FROM cloudtrail WHERE {filters} AND NOT derived_stored AND len(resources) > 0)
+      WHERE resource.ARN IS NOT NULL)
+GROUP BY ALL;
 
 -- section: top_resources
 -- The listed rows come from the exact counts when no object was counted, or when the last of
@@ -113,15 +113,20 @@ GROUP BY bucket;
 -- lakes, or objects among the top) every ARN is counted exactly: a scan joined to a table that
 -- is empty in the first cases, so that DuckDB skips it entirely (an EXISTS gate did not when no
 -- event had resources: the scan read everything looking for a first row).
-WITH exact AS (
-    SELECT resource, resource_type, events FROM {resources} WHERE resource IS NOT NULL
+WITH arns AS (
+    SELECT resource, min(resource_type) AS resource_type, sum(events)::BIGINT AS events
+    FROM {resources} WHERE resource IS NOT NULL GROUP BY resource
+), buckets AS (
+    SELECT bucket, sum(events)::BIGINT AS events FROM {resources} WHERE resource IS NULL GROUP BY bucket
+), exact AS (
+    SELECT resource, resource_type, events FROM arns
     ORDER BY events DESC, resource
     LIMIT $limit
 ), unsettled AS (
     SELECT true AS unsettled
-    WHERE EXISTS (SELECT 1 FROM {resources} WHERE resource IS NULL)
+    WHERE EXISTS (SELECT 1 FROM buckets)
       AND ((SELECT count(*) FROM exact) < $limit
-           OR (SELECT min(events) FROM exact) <= (SELECT max(events) FROM {resources} WHERE resource IS NULL))
+           OR (SELECT min(events) FROM exact) <= (SELECT max(events) FROM buckets))
 )
 SELECT resource, resource_type, events FROM exact WHERE NOT EXISTS (SELECT 1 FROM unsettled)
 UNION ALL
