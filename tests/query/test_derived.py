@@ -74,6 +74,7 @@ def test_derived_values_read_what_the_record_says(tmp_path: Path) -> None:
         "year=2026/a.json",
         2048.0,
     )
+    assert (put["s3_prefix"], odd["s3_prefix"], assume["s3_prefix"]) == ("year=2026", "", None)
     assert put["non_object_resources"] == [{"ARN": BUCKET_ARN, "type": "AWS::S3::Bucket"}]
     assert len(put["object_arn_hashes"]) == 1
     assert (odd["s3_key"], odd["s3_bytes_in"], odd["non_object_resources"]) == ('{"odd":1}', None, None)

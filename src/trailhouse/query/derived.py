@@ -33,6 +33,16 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         # S3 calls only: requestParameters.bucketName and .key (a non-string value as JSON text)
         ("s3_bucket", f"CASE WHEN {_S3} THEN {_S3_TARGET}.bucketName END"),
         ("s3_key", f"CASE WHEN {_S3} THEN {_S3_TARGET}.key END"),
+        # the key up to its last "/" ('' when it has none); parse_dirpath, ~6x cheaper than the
+        # regular expression, gives the same for keys without a newline or backslash (both change
+        # what it splits on) that do not start with "/"
+        (
+            "s3_prefix",
+            f"CASE WHEN {_S3} THEN CASE WHEN contains({_S3_TARGET}.key, chr(10)) "
+            f"OR contains({_S3_TARGET}.key, chr(92)) OR starts_with({_S3_TARGET}.key, '/') "
+            f"THEN coalesce(regexp_extract({_S3_TARGET}.key, '^(.*)/', 1), '') "
+            f"ELSE coalesce(parse_dirpath({_S3_TARGET}.key, '/'), '') END END",
+        ),
         (
             "s3_bytes_in",
             f"CASE WHEN {_S3} THEN TRY_CAST(json_extract_string(additionalEventData, "

@@ -6,7 +6,7 @@ WITH writes AS (
            principal,
            -- derived columns (query/derived.py): requestParameters and additionalEventData are
            -- not read where compaction stored them
-           s3_bucket AS bucket, s3_key AS key, s3_bytes_in AS bytes_in
+           s3_bucket AS bucket, s3_key AS key, s3_prefix AS prefix, s3_bytes_in AS bytes_in
     FROM cloudtrail
     WHERE eventSource = 's3.amazonaws.com' AND errorCode IS NULL
       AND eventName IN ('PutObject', 'CopyObject', 'CompleteMultipartUpload', 'DeleteObject', 'DeleteObjects')
@@ -15,19 +15,10 @@ WITH writes AS (
       -- 10M; HeadObject and ListBuckets too: ~-15% of the scan)
       AND eventName <> 'GetObject' AND eventName <> 'HeadObject' AND eventName <> 'ListObjects'
       AND eventName <> 'ListBuckets'
-), split AS (
-    SELECT *,
-           -- the key up to its last "/": regexp_extract(key, '^(.*)/', 1), which costs ~1 us a
-           -- key; parse_dirpath gives the same for keys without a newline or backslash (both
-           -- change what it splits on) that do not start with "/"
-           CASE WHEN contains(key, chr(10)) OR contains(key, chr(92)) OR starts_with(key, '/')
-                THEN coalesce(regexp_extract(key, '^(.*)/', 1), '')
-                ELSE coalesce(parse_dirpath(key, '/'), '') END AS prefix
-    FROM writes
 )
 SELECT eventTime, event_date, recipientAccountId, awsRegion, eventName, eventID, action, principal,
        bucket, key, prefix,
        regexp_replace(prefix, '/?[^/=]+=.*$', '') AS table_path,
        array_to_string(regexp_extract_all(prefix, '(?:^|/)([^/=]+=[^/]*)', 1), '/') AS partition,
        CAST(bytes_in AS BIGINT) AS bytes
-FROM split
+FROM writes
