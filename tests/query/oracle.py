@@ -100,6 +100,12 @@ def distinct(f: Callable[[Rec], Any]) -> Callable[[list[Rec]], int]:
     return lambda rs: len({f(r) for r in rs if f(r) is not None})
 
 
+def identity_types(rs: list[Rec]) -> str | None:
+    """The distinct userIdentity types of the records, sorted and joined (None when none has one)."""
+    types = sorted({t for r in rs if (t := (r.get("userIdentity") or {}).get("type")) is not None})
+    return ", ".join(types) if types else None
+
+
 def tmin(rs: list[Rec]) -> datetime:
     return min(r["_time"] for r in rs)
 
@@ -139,7 +145,9 @@ def general_operations(events: list[Rec], insights: list[Rec]) -> dict[str, Rows
         ),
         "by_region": group(events, lambda r: (r["awsRegion"],), events=n, errors=errors),
         "by_account": group(events, lambda r: (r["recipientAccountId"],), events=n, errors=errors),
-        "by_principal": group(events, lambda r: (principal(r),), events=n, errors=errors),
+        "by_principal": group(
+            events, lambda r: (principal(r),), types=identity_types, events=n, errors=errors
+        ),
         "top_events": group(events, lambda r: (service(r), r["eventName"]), events=n),
         "top_resources": group(resources, lambda r: (r["arn"],), events=n),
     }
@@ -640,7 +648,7 @@ SHAPES: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
         "by_service": (("service",), ("events", "errors", "actions")),
         "by_region": (("awsRegion",), ("events", "errors")),
         "by_account": (("recipientAccountId",), ("events", "errors")),
-        "by_principal": (("principal",), ("events", "errors")),
+        "by_principal": (("principal",), ("principal_type", "events", "errors")),
         "top_events": (("service", "eventName"), ("events",)),
         "top_resources": (("resource",), ("events",)),
     },

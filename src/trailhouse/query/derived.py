@@ -4,12 +4,9 @@ cost a lot to compute per query (JSON text parsed, lists of structs unnested).
 `trailhouse maintain compact` stores them in the files it writes (as `_derived_<name>`), whose
 names carry MARK. For every other file (fresh from ingest, written by an earlier version, or in a
 lake read through delta-rs) the query engine computes them in the table's view from the same
-expressions. Either way
-`SELECT principal FROM cloudtrail` gives the same value. They are not in the Delta schema: other
-engines read the table as before, and `trailhouse export` ignores them.
-
-Measured at 10 million events on two cores (bench/bench_reports.py, interleaved with the version
-before them): general-operations 0.53-0.56x, s3-writes 0.55-0.73x, data-access 0.45-0.68x.
+expressions. Either way `SELECT principal FROM cloudtrail` gives the same value. They are not in
+the Delta schema: other engines read the table as before, and `trailhouse export` ignores them.
+What they save is measured in docs/architecture.md.
 """
 
 from __future__ import annotations

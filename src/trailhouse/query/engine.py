@@ -82,9 +82,9 @@ def sorted_batches(
     source: pa.RecordBatchReader, sort_by: Sequence[str], batch_rows: int, *, table: str | None = None
 ) -> Iterator[pa.RecordBatch]:
     """`source`'s rows ordered by `sort_by` (ascending, nulls last), `batch_rows` at a time, followed
-    by the derived columns of `table` (query.derived), if any. DuckDB sorts in a connection of its
-    own and spills to a temporary folder beyond 1 GB, so the memory stays bounded whatever the size
-    of `source`."""
+    by the derived columns of `table` as compaction stores them (query.derived), if any. DuckDB
+    sorts in a connection of its own and spills to a temporary folder beyond 1 GB, so the memory
+    stays bounded whatever the size of `source`."""
     order = ", ".join('"' + name.replace('"', '""') + '"' for name in sort_by)
     with tempfile.TemporaryDirectory(prefix="trailhouse-sort-") as spill:
         connection = duckdb.connect(config={"threads": 2, "memory_limit": "1GB", "temp_directory": spill})
