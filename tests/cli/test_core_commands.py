@@ -109,6 +109,16 @@ def test_cli_status_reconciles(lake: Path) -> None:
     assert json.loads(out)["reconciles"] is True
 
 
+def test_cli_status_names_files_awaiting_compaction(lake: Path) -> None:
+    _, out, _ = run("status", "--lake", str(lake))
+    assert "(1 not compacted: run 'trailhouse maintain compact')" in out
+    assert run("maintain", "compact", "--lake", str(lake))[0] == 0
+    _, out, _ = run("status", "--lake", str(lake))
+    assert "not compacted" not in out
+    _, out, _ = run("status", "--lake", str(lake), "--json")
+    assert [t["uncompacted_files"] for t in json.loads(out)["tables"] if t["name"] == "cloudtrail"] == [0]
+
+
 def test_cli_ingest_of_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     code, _, err = run("ingest", str(tmp_path / "nope"), "--lake", str(tmp_path / "lake"))
     assert code == 1

@@ -23,9 +23,13 @@ def _human(size: int) -> str:
 def _print(status: LakeStatus) -> None:
     click.echo(f"lake {status.lake}")
     for table in status.tables:
-        click.echo(
-            f"  {table.name:<20} version {table.version:<6} {table.files:>6} files  {_human(table.bytes)}"
+        hint = (
+            f"  ({table.uncompacted_files} not compacted: run 'trailhouse maintain compact')"
+            if table.uncompacted_files
+            else ""
         )
+        size = _human(table.bytes)
+        click.echo(f"  {table.name:<20} version {table.version:<6} {table.files:>6} files  {size}{hint}")
     objects = sum(status.objects_by_status.values())
     parts = " + ".join(f"{name} {count}" for name, count in status.objects_by_status.items())
     click.echo(f"objects {objects} = {parts or '0'}")
@@ -47,7 +51,8 @@ def _print(status: LakeStatus) -> None:
 @click.option("--queue", help="Also show the backlog of this SQS queue (sqs://name or URL).")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 def status(lake: str, queue: str | None, as_json: bool) -> None:
-    """Show the lake's tables, ledger reconciliation, freshness, lag and backlog."""
+    """Show the lake's tables (and files awaiting compaction), ledger reconciliation, freshness, lag
+    and backlog."""
     the_lake = Lake(lake)
     the_lake.require("ledger")
     result = lake_status(the_lake)

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from trailhouse.lake import Lake
 
 _TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine")
+_EVENTS = ("cloudtrail", "cloudtrail_insights")  # partitioned by event_date
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class TableStatus:
     version: int
     files: int
     bytes: int
+    # files without the derived columns compaction stores (query.derived): reports compute them
+    uncompacted_files: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,10 @@ def lake_status(lake: Lake) -> LakeStatus:
         version = lake.version(name)
         if version is not None:
             files, size = lake.size_bytes(name)
-            tables.append(TableStatus(name, version, files, size))
+            uncompacted = (
+                sum(partition[4] for partition in lake.partition_files(name)) if name in _EVENTS else 0
+            )
+            tables.append(TableStatus(name, version, files, size, uncompacted))
     ledger = lake.read("ledger")
     sums = dict.fromkeys(("records", "rows_written", "duplicates", "records_quarantined"), 0)
     by_status: dict[str, int] = {}
