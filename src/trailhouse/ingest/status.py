@@ -65,10 +65,12 @@ def lake_status(lake: Lake) -> LakeStatus:
     for name in _TABLES:
         version = lake.version(name)
         if version is not None:
-            files, size = lake.size_bytes(name)
-            uncompacted = (
-                sum(partition[4] for partition in lake.partition_files(name)) if name in _EVENTS else 0
-            )
+            if name in _EVENTS:  # one read of the table's files for all three counts
+                partitions = lake.partition_files(name)
+                files, size = sum(p[1] for p in partitions), sum(p[2] for p in partitions)
+                uncompacted = sum(p[4] for p in partitions)
+            else:
+                (files, size), uncompacted = lake.size_bytes(name), 0
             tables.append(TableStatus(name, version, files, size, uncompacted))
     ledger = lake.read("ledger")
     sums = dict.fromkeys(("records", "rows_written", "duplicates", "records_quarantined"), 0)

@@ -2,7 +2,7 @@
 cost a lot to compute per query (JSON text parsed, lists of structs unnested).
 
 `trailhouse maintain compact` stores them in the files it writes (as `_derived_<name>`), whose
-names carry MARK. For every other file (fresh from ingest, written by an earlier version, or in a
+names carry mark(). For every other file (fresh from ingest, written by an earlier version, or in a
 lake read through delta-rs) the query engine computes them in the table's view from the same
 expressions. Either way `SELECT principal FROM cloudtrail` gives the same value. They are not in
 the Delta schema: other engines read the table as before, and `trailhouse export` ignores them.
@@ -11,6 +11,7 @@ What they save is measured in docs/architecture.md.
 
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import version
 
 _S3 = "eventSource = 's3.amazonaws.com'"
@@ -65,10 +66,13 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 # lambdas: ~1.5 s at 10M events), so general-operations reads those only where stored.
 STORED = "derived_stored"
 
+
 # In the names of the files that hold the derived columns. It names the set (d1) and the DuckDB
 # version whose hash() filled object_arn_hashes: after an upgrade of either, older files count as
 # files without derived columns (computed in the view) until compaction rewrites them.
-MARK = "d1-duckdb" + version("duckdb").replace(".", "")
+@cache
+def mark() -> str:
+    return "d1-duckdb" + version("duckdb").replace(".", "")  # a lookup left out of start-up
 
 
 # Files store each derived column under this prefix, renamed by the view: a name of its own, so
@@ -98,9 +102,9 @@ def read_stored_list(table: str) -> str:
 
 def file_tag(table: str) -> str | None:
     """The tag of a file name holding the current derived columns of `table`, if it has any."""
-    return MARK if table in COLUMNS else None
+    return mark() if table in COLUMNS else None
 
 
 def holds_current(path: str) -> bool:
     """Whether the file at `path` was written with the current derived columns."""
-    return f".{MARK}." in path.rsplit("/", 1)[-1]
+    return f".{mark()}." in path.rsplit("/", 1)[-1]
