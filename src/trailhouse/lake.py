@@ -301,7 +301,7 @@ class Lake:
         wanted = ds.field(column) == pa.scalar(partition).cast(dataset.schema.field(column).type)
         source = dataset.scanner(filter=wanted, batch_size=row_group_rows).to_reader()
         schema = dataset.schema
-        extra = [derived.STORED_PREFIX + name for name in derived.names(table)]
+        extra = derived.stored_names(table)
         written: list[WrittenFile] = []
         stream: TableStream | None = None
         for batch in sorted_batches(source, sort_by, row_group_rows, table=table):

@@ -9,9 +9,9 @@ from typing import Any
 import pyarrow.compute as pc
 
 from trailhouse.lake import Lake
+from trailhouse.lifecycle import EVENT_TABLES, partitions
 
 _TABLES = ("cloudtrail", "cloudtrail_insights", "cloudtrail_digests", "ledger", "quarantine")
-_EVENTS = ("cloudtrail", "cloudtrail_insights")  # partitioned by event_date
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,10 @@ def lake_status(lake: Lake) -> LakeStatus:
     for name in _TABLES:
         version = lake.version(name)
         if version is not None:
-            if name in _EVENTS:  # one read of the table's files for all three counts
-                partitions = lake.partition_files(name)
-                files, size = sum(p[1] for p in partitions), sum(p[2] for p in partitions)
-                uncompacted = sum(p[4] for p in partitions)
+            if name in EVENT_TABLES:  # one read of the table's files for all three counts
+                days = partitions(lake, name)
+                files, size = sum(d.files for d in days), sum(d.bytes for d in days)
+                uncompacted = sum(d.without_derived for d in days)
             else:
                 (files, size), uncompacted = lake.size_bytes(name), 0
             tables.append(TableStatus(name, version, files, size, uncompacted))

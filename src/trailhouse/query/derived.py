@@ -90,14 +90,22 @@ def select_list(table: str) -> str:
     return ", ".join(f"{expression} AS {name}" for name, expression in COLUMNS.get(table, ()))
 
 
+def stored_names(table: str) -> tuple[str, ...]:
+    """`_derived_name, ...`: the derived columns' names in the files that store them."""
+    return tuple(STORED_PREFIX + name for name in names(table))
+
+
 def stored_select_list(table: str) -> str:
     """`expr AS _derived_name, ...`: the derived columns as compaction writes them."""
-    return ", ".join(f"{expression} AS {STORED_PREFIX}{name}" for name, expression in COLUMNS.get(table, ()))
+    expressions = (expression for _, expression in COLUMNS.get(table, ()))
+    return ", ".join(f"{e} AS {stored}" for e, stored in zip(expressions, stored_names(table), strict=True))
 
 
 def read_stored_list(table: str) -> str:
     """`_derived_name AS name, ...`: the stored derived columns under their names."""
-    return ", ".join(f"{STORED_PREFIX}{name} AS {name}" for name in names(table))
+    return ", ".join(
+        f"{stored} AS {name}" for stored, name in zip(stored_names(table), names(table), strict=True)
+    )
 
 
 def file_tag(table: str) -> str | None:
