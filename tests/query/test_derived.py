@@ -3,6 +3,7 @@ computes them, never part of the Delta schema or of exported records."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from trailhouse.query.engine import Engine
 
 BUCKET_ARN = "arn:aws:s3:::logs-bucket"
 OBJECT_ARN = "arn:aws:s3:::logs-bucket/year=2026/a.json"
+COPY_ARN = "arn:aws:s3:::copies/a.json"
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:resize"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/deployer"
 COLUMNS = ", ".join(derived.names("cloudtrail"))
 
@@ -53,6 +56,29 @@ def _records() -> list[dict[str, Any]]:
             resources=[{"type": "AWS::IAM::Role", "ARN": ROLE_ARN}, {"type": "AWS::KMS::Key"}],
         ),
         record(eventTime="2026-11-02T08:00:00Z", userIdentity={"type": "AWSAccount"}),
+        # a copy between buckets: two objects and two buckets
+        record(
+            eventSource="s3.amazonaws.com",
+            eventName="CopyObject",
+            resources=[
+                {"type": "AWS::S3::Object", "ARN": OBJECT_ARN},
+                {"type": "AWS::S3::Bucket", "ARN": BUCKET_ARN},
+                {"type": "AWS::S3::Object", "ARN": COPY_ARN},
+                {"type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::copies"},
+            ],
+        ),
+        # Lambda: the function named in the request, else the first resource
+        record(
+            eventSource="lambda.amazonaws.com",
+            eventName="Invoke",
+            requestParameters={"functionName": "resize"},
+            resources=[{"type": "AWS::Lambda::Function", "ARN": FUNCTION_ARN}],
+        ),
+        record(
+            eventSource="lambda.amazonaws.com",
+            eventName="Invoke",
+            resources=[{"type": "AWS::Lambda::Function", "ARN": FUNCTION_ARN}],
+        ),
     ]
 
 
@@ -66,8 +92,8 @@ def _export(lake: Lake) -> list[dict[str, Any]]:
 
 
 def test_derived_values_read_what_the_record_says(tmp_path: Path) -> None:
-    rows = _derived(build_lake(tmp_path, _records()))
-    put, odd, assume, last = rows
+    lake = build_lake(tmp_path, _records())
+    put, odd, assume, last, copy, named, unnamed = _derived(lake)
     assert (put["principal"], put["s3_bucket"], put["s3_key"], put["s3_bytes_in"]) == (
         f"arn:aws:iam::{ACCOUNT}:user/alice",
         "logs-bucket",
@@ -75,15 +101,32 @@ def test_derived_values_read_what_the_record_says(tmp_path: Path) -> None:
         2048.0,
     )
     assert (put["s3_prefix"], odd["s3_prefix"], assume["s3_prefix"]) == ("year=2026", "", None)
-    assert put["non_object_resources"] == [{"ARN": BUCKET_ARN, "type": "AWS::S3::Bucket"}]
-    assert len(put["object_arn_hashes"]) == 1
-    assert (odd["s3_key"], odd["s3_bytes_in"], odd["non_object_resources"]) == ('{"odd":1}', None, None)
-    assert (assume["principal"], assume["s3_bucket"], assume["object_arn_hashes"]) == (
+    assert (put["resource_arn"], put["resource_type"]) == (BUCKET_ARN, "AWS::S3::Bucket")
+    assert (put["more_resources"], put["more_resource_count"]) == (None, None)
+    assert (odd["resource_arn"], odd["object_slot"], odd["more_resources"]) == (None, None, None)
+    assert (odd["s3_key"], odd["s3_bytes_in"]) == ('{"odd":1}', None)
+    assert (assume["principal"], assume["s3_bucket"], assume["object_slot"]) == (
         "lambda.amazonaws.com",
         None,
-        [],
+        None,
     )
-    assert assume["non_object_resources"] == [{"ARN": ROLE_ARN, "type": "AWS::IAM::Role"}]
+    # the resource without an ARN is left out
+    assert (assume["resource_arn"], assume["resource_type"]) == (ROLE_ARN, "AWS::IAM::Role")
+    assert (assume["more_resources"], assume["more_resource_count"]) == (None, None)
+    # the first object's hash slot, as general-operations computes it where it is not stored
+    expected_slot = Engine(lake).query(f"SELECT (hash('{OBJECT_ARN}') % {derived.SLOTS})::USMALLINT AS s")
+    assert put["object_slot"] == copy["object_slot"] == expected_slot.column("s")[0].as_py()
+    # the entries after the first of each kind, whole
+    assert (copy["resource_arn"], copy["more_resource_count"]) == (BUCKET_ARN, 2)
+    assert copy["more_resources"] == [
+        {"ARN": "arn:aws:s3:::copies", "type": "AWS::S3::Bucket"},
+        {"ARN": COPY_ARN, "type": "AWS::S3::Object"},
+    ]
+    assert (named["lambda_function"], unnamed["lambda_function"], put["lambda_function"]) == (
+        "resize",
+        FUNCTION_ARN,
+        None,
+    )
     assert last["principal"] == "AWSAccount"  # no ARN, service, user name or id: the type
 
 
@@ -132,3 +175,9 @@ def test_values_stored_under_another_mark_are_computed_afresh(tmp_path: Path) ->
     got = _derived(lake)
     assert len(got) == 2 and all(row == expected[0] for row in got)
     assert [p.without_derived for p in lifecycle.partitions(lake, "cloudtrail")] == [2]
+
+
+def test_general_operations_slots_the_objects_of_other_files_as_compaction_does() -> None:
+    # A slot's count bounds its objects' only if every file puts an object in the same slot.
+    report = resources.files("trailhouse.query") / "reports" / "general_operations.sql"
+    assert f"(hash(arn) % {derived.SLOTS})::USMALLINT" in report.read_text()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,33 @@ def test_report_equals_plain_python_over_raw_files(
         assert got == _expected(expected[section]), f"{name}: section {section} differs"
     # The sample exercises every report: at least one section of each has rows.
     assert any(result[s].num_rows for s in result.sections), name
+
+
+def _period(r: oracle.Rec, interval: str) -> datetime:
+    t = r["_time"].replace(tzinfo=None)
+    if interval == "hour":
+        return t.replace(minute=0, second=0, microsecond=0)
+    start = oracle.day(r)
+    if interval == "week":  # ISO weeks start on Monday
+        return start - timedelta(days=start.weekday())
+    return start.replace(day=1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state", ["ingested", "compacted"])
+@pytest.mark.parametrize("interval", ["hour", "week", "month"])
+def test_general_operations_over_time_by_each_interval(
+    interval: str, state: str, lakes: dict[str, Lake], raw: tuple[list[oracle.Rec], list[oracle.Rec]]
+) -> None:
+    params = ReportParams(limit=10_000_000, extra={"interval": interval})
+    result = run_report(Engine(lakes[state]), "general-operations", params)
+    expected = oracle.group(
+        raw[0],
+        lambda r: (_period(r, interval),),
+        events=oracle.n,
+        errors=oracle.errors,
+        accounts=oracle.distinct(lambda r: r["recipientAccountId"]),
+    )
+    got = _shape(result["over_time"].to_pylist(), ("period",), ("events", "errors", "accounts"))
+    assert got == _expected(expected)
+    assert got

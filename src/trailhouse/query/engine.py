@@ -210,6 +210,22 @@ class Engine:
             except duckdb.Error as error:
                 raise QueryError(_describe(error, sql)) from None
 
+    def create_temp_table(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run SQL into a new temporary table `name`, for a result that later queries read again.
+
+        The rows stay in DuckDB: queries scan them ~4x faster than the same rows fetched as Arrow
+        and registered (0.04 s against 0.17 s for s3-writes' sections at 10M events).
+        """
+        with self._lock:
+            try:
+                self.connection.execute(f"CREATE TEMP TABLE {name} AS {sql}", params)
+            except duckdb.Error as error:
+                raise QueryError(_describe(error, sql)) from None
+
+    def drop_temp_table(self, name: str) -> None:
+        with self._lock:
+            self.connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
     def register_arrow(self, name: str, data: pa.Table) -> None:
         """Expose an in-memory Arrow table as a relation (works after lock-down: no file access)."""
         with self._lock:

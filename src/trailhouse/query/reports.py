@@ -281,7 +281,7 @@ def run_report(
     spec = get_report(name)
     values, period, scope = _bindings(spec, params)
     results: dict[str, pa.Table] = {}
-    tables: dict[str, str] = {}  # token -> registered intermediate table
+    tables: dict[str, str] = {}  # placeholder -> temporary table (geoip: registered Arrow table)
     try:
         for section in spec.queries:
             sql = _render(section.sql, period, scope, tables)
@@ -291,27 +291,31 @@ def run_report(
                 unknown = sorted(missing)[0]
                 raise UsageError(f"Report '{name}' section '{section.name}' uses unknown ${unknown}")
             started = time.perf_counter()
-            table = engine.query(sql, bound)
+            if section.name == "_geoip_ips":
+                addresses = engine.query(sql, bound).column(0).to_pylist()
+                registered = _fresh_name()
+                engine.register_arrow(registered, _geoip_table(addresses))
+                tables["geoip"] = registered
+            elif section.name.startswith("_"):
+                kept = _fresh_name()
+                engine.create_temp_table(kept, sql, bound)
+                tables[section.name[1:]] = kept
+            else:
+                results[section.name] = engine.query(sql, bound)
             if timings is not None:
                 timings[section.name] = time.perf_counter() - started
-            if section.name == "_geoip_ips":
-                tables["geoip"] = _register(engine, _geoip_table(table.column(0).to_pylist()))
-            elif section.name.startswith("_"):
-                tables[section.name[1:]] = _register(engine, table)
-            else:
-                results[section.name] = table
     finally:
-        for registered in tables.values():
-            engine.connection.unregister(registered)
+        for placeholder, table in tables.items():
+            if placeholder == "geoip":
+                engine.connection.unregister(table)
+            else:
+                engine.drop_temp_table(table)
     return ReportResult(name=spec.name, params=params, sections=results)
 
 
-def _register(engine: Engine, table: pa.Table) -> str:
-    """Register an Arrow table in the engine's connection under a fresh name; returns the name."""
+def _fresh_name() -> str:
     with _LOCK:
-        name = f"__report_{next(_COUNTER)}"
-    engine.connection.register(name, table)
-    return name
+        return f"__report_{next(_COUNTER)}"
 
 
 def _geoip_table(addresses: list[str | None]) -> pa.Table:

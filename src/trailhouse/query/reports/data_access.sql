@@ -3,7 +3,7 @@
 --
 -- S3: s3.amazonaws.com data events (eventCategory Data) on objects; a read has readOnly true.
 -- Lambda: lambda.amazonaws.com Invoke events; the function is requestParameters.functionName,
--- else the first resource ARN.
+-- else the first resource ARN (the derived lambda_function).
 
 -- section: _s3
 -- The S3 data events in scope by principal, bucket, action and readOnly (a few thousand rows that
@@ -70,7 +70,7 @@ ORDER BY events DESC, eventName
 LIMIT $limit;
 
 -- section: lambda_invocations
-SELECT coalesce(json_extract_string(requestParameters, '$.functionName'), resources[1].ARN) AS function,
+SELECT lambda_function AS function,
        principal,
        count(*) AS invocations, count(errorCode) AS errors,
        min(eventTime) AS first_seen, max(eventTime) AS last_seen
