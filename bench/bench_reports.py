@@ -38,7 +38,8 @@ from trailhouse.sources.local import LocalSource  # noqa: E402
 
 
 class RawEngine:
-    """What run_report needs of an Engine, over the raw files: a connection and query()."""
+    """What run_report needs of an Engine, over the raw files: query(), temporary tables and
+    registered Arrow tables on its connection."""
 
     def __init__(self, bucket: Path) -> None:
         self.connection = duckdb.connect(config={"threads": 2})
@@ -74,6 +75,15 @@ class RawEngine:
 
     def query(self, sql: str, params: Any = None) -> pa.Table:
         return self.connection.execute(sql, params).to_arrow_table()
+
+    def create_temp_table(self, name: str, sql: str, params: Any = None) -> None:
+        self.connection.execute(f"CREATE TEMP TABLE {name} AS {sql}", params)
+
+    def drop_temp_table(self, name: str) -> None:
+        self.connection.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+    def register_arrow(self, name: str, data: pa.Table) -> None:
+        self.connection.register(name, data)
 
 
 def _list(files: list[str]) -> str:
