@@ -5,6 +5,7 @@ Destructive steps default to a dry run (`apply=False`) and report what they woul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -90,12 +91,13 @@ def compact(
     tables: tuple[str, ...] = EVENT_TABLES,
     target_file_mb: int = 128,
     everything: bool = False,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> list[CompactResult]:
     """Rewrite each partition that has several files into files of ~target_file_mb, ordered by SORT_BY,
     with the derived columns of query.derived stored in them.
 
     A partition already held in one file with the current derived columns is left alone unless
-    `everything`. A checkpoint follows.
+    `everything`. A checkpoint follows. Once `stopping()` is true, no further partition starts.
     """
     results = []
     for table in tables:
@@ -103,8 +105,10 @@ def compact(
             continue
         before = partitions(lake, table)
         chosen = [p for p in before if p.files > 1 or p.without_derived or everything]
-        conflicts = []
+        rewritten, conflicts = [], []
         for info in chosen:
+            if stopping():
+                break
             # rows per file from the partition's own bytes per row (its files are zstd Parquet too)
             per_file = target_file_mb * 1024 * 1024 * info.rows // max(info.bytes, 1)
             try:
@@ -115,15 +119,16 @@ def compact(
                     rows_per_file=max(ROW_GROUP_ROWS, per_file),
                     row_group_rows=ROW_GROUP_ROWS,
                 )
+                rewritten.append(info.partition)
             except ConcurrentChangeError:
                 conflicts.append(info.partition)
-        if chosen:
+        if rewritten:
             lake.checkpoint(table)
         after = partitions(lake, table)
         results.append(
             CompactResult(
                 table=table,
-                partitions=tuple(p.partition for p in chosen if p.partition not in conflicts),
+                partitions=tuple(rewritten),
                 files_before=sum(p.files for p in before),
                 files_after=sum(p.files for p in after),
                 bytes=sum(p.bytes for p in after),

@@ -1,4 +1,5 @@
-"""--follow: latency, SIGTERM, several workers on one queue (one SIGKILLed midway), backlog in status."""
+"""--follow: latency, SIGTERM, background compaction, several workers on one queue (one SIGKILLed
+midway), backlog in status."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from tests.aws.conftest import (
     trailhouse,
 )
 from tests.conftest import event, log_key
+from trailhouse.lake import Lake
+from trailhouse.query import derived
 
 WORKER = str(Path(__file__).with_name("worker.py"))
 
@@ -46,11 +49,16 @@ def _log(bucket: str, i: int, n: int = 3) -> tuple[str, list[str]]:
     return key, [r["eventID"] for r in records]
 
 
+def _compacted(lake: str) -> bool:
+    files = Lake(lake).files("cloudtrail") or []
+    return bool(files) and all(derived.holds_current(f) for f in files)
+
+
 def test_sqs_follow_latency_and_sigterm(s3_bucket: str) -> None:
     url = make_queue()
     lake = f"s3://{s3_bucket}/lake"
     worker = subprocess.Popen(
-        [TRAILHOUSE, "ingest", url, "--follow", "--workers", "1", "--lake", lake],
+        [TRAILHOUSE, "ingest", url, "--follow", "--workers", "1", "--compact-every", "1s", "--lake", lake],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -63,6 +71,8 @@ def test_sqs_follow_latency_and_sigterm(s3_bucket: str) -> None:
         )
         latency = _wait_for(lambda: len(lake_event_ids(lake)) == 3, 30, worker)
         assert latency < 10
+        # the background compactor rewrites the day with the derived columns stored (tests/lifecycle)
+        _wait_for(lambda: _compacted(lake), 30, worker)
         key2, ids2 = _log(s3_bucket, 2)
         boto3.client("sqs").send_message(
             QueueUrl=url, MessageBody=json.dumps({"s3Bucket": s3_bucket, "s3ObjectKey": [key2]})
@@ -73,6 +83,7 @@ def test_sqs_follow_latency_and_sigterm(s3_bucket: str) -> None:
         _, err = worker.communicate(timeout=60)
     assert worker.returncode == 0, err
     assert f"Polled 1 sqs messages from {url}" in err
+    assert "Compacted cloudtrail (days rewritten: 1, files 1 -> 1)" in err
     assert sorted(lake_event_ids(lake)) == sorted(ids + ids2)  # drained what it held at SIGTERM
     assert queue_counts(url) == (0, 0)
 

@@ -88,6 +88,10 @@ def test_cli_usage_errors_exit_2(lake: Path) -> None:
     assert code == 2 and "Invalid value for '--format'" in err
     code, _, err = run("ingest", str(lake), "--follow", "--lake", str(lake))
     assert code == 2 and "--follow applies to sqs:// sources only" in err
+    code, _, err = run("ingest", str(lake), "--compact-every", "1h", "--lake", str(lake))
+    assert code == 2 and "--compact-every applies with --follow only" in err
+    code, _, err = run("ingest", "sqs://queue", "--follow", "--compact-every", "soon", "--lake", str(lake))
+    assert code == 2 and "Invalid value 'soon' for --compact-every" in err
 
 
 def test_cli_export_gives_back_the_original_records(lake: Path, tmp_path: Path) -> None:

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
+from trailhouse.auto_compact import AutoCompactor
 from trailhouse.cli.main import lake_option
 from trailhouse.config import setting
 from trailhouse.errors import UsageError
 from trailhouse.ingest import pipeline
 from trailhouse.lake import Lake
 from trailhouse.sources.base import Source
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smh]?)$")
+
+
+def _seconds(text: str, flag: str) -> float:
+    """'30s', '15m', '1h' or a number of seconds; '0' means never."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise UsageError(f"Invalid value {text!r} for {flag}\nUse a duration: 30s, 15m or 1h (0 = never).")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
 
 
 def _csv_set(text: str) -> frozenset[str]:
@@ -100,6 +112,12 @@ def _open_sources(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="With --validate: CloudTrail public keys (ListPublicKeys JSON); cached in the lake.",
 )
+@click.option(
+    "--compact-every",
+    metavar="DURATION",
+    help="With --follow: compact the lake in the background every DURATION (30s, 15m, 1h; 0 = never)."
+    "  [default: 1h]",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def ingest_command(
     sources: tuple[str, ...],
@@ -115,6 +133,7 @@ def ingest_command(
     regions: str,
     validate: bool,
     public_keys: Path | None,
+    compact_every: str | None,
     quiet: bool,
 ) -> None:
     """Ingest CloudTrail objects from SOURCES (folders, s3://bucket/prefix, sqs://queue) into the lake.
@@ -131,14 +150,20 @@ def ingest_command(
         if not quiet:
             click.echo(f"sent {sent} objects to {enqueue}")
         return
+    if compact_every is not None and not follow:
+        raise UsageError("--compact-every applies with --follow only\nRun 'trailhouse maintain compact'.")
+    interval = _seconds(compact_every or "1h", "--compact-every") if follow else 0.0
     opened = _open_sources(sources, since_date, follow, extra)
     options = pipeline.IngestOptions(
         workers=workers, batch_mb=batch_mb, accounts=_csv_set(accounts), regions=_csv_set(regions)
     )
     bar = _Bar() if not quiet and sys.stderr.isatty() else None
+    compactor = AutoCompactor(Lake(lake), interval).start() if interval else None
     try:
         result = pipeline.ingest(opened, Lake(lake), options, bar)
     finally:
+        if compactor:
+            compactor.stop()
         if bar:
             bar.close()
         for source in opened:

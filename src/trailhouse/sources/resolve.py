@@ -102,11 +102,15 @@ def _open_queue(
 
 
 def log_to_stderr() -> None:
-    """Progress lines ("Polled N sqs messages from ...") on stderr, unless logging is configured."""
-    logger = logging.getLogger("trailhouse.sources")
-    if logger.handlers or logging.getLogger().handlers:
+    """Progress lines ("Polled N sqs messages from ...", "Compacted ...") on stderr, unless logging
+    is configured."""
+    if logging.getLogger().handlers:
         return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    for name in ("trailhouse.sources", "trailhouse.lifecycle"):
+        logger = logging.getLogger(name)
+        if logger.handlers:
+            continue
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
