@@ -44,16 +44,15 @@ class AutoCompactor:
                 kind = type(error).__name__
                 log.warning("compaction failed (%s: %s); retrying in %g s", kind, error, self.interval)
             else:
-                for result in results:
-                    if result.partitions or result.conflicts:
+                for r in results:
+                    if r.partitions or r.conflicts:
+                        left = ", ".join(r.conflicts)
                         log.info(
                             "Compacted %s (days rewritten: %d, files %d -> %d)%s",
-                            result.table,
-                            len(result.partitions),
-                            result.files_before,
-                            result.files_after,
-                            f"; changed meanwhile, left for the next round: {', '.join(result.conflicts)}"
-                            if result.conflicts
-                            else "",
+                            r.table,
+                            len(r.partitions),
+                            r.files_before,
+                            r.files_after,
+                            f"; changed meanwhile, left for the next round: {left}" if left else "",
                         )
             self.rounds += 1

@@ -17,6 +17,7 @@ from trailhouse.ingest import pipeline
 from trailhouse.lake import Lake
 from trailhouse.sources.base import Source
 
+_COMPACT_EVERY = "1h"  # --compact-every's default with --follow
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([smh]?)$")
 
 
@@ -116,7 +117,7 @@ def _open_sources(
     "--compact-every",
     metavar="DURATION",
     help="With --follow: compact the lake in the background every DURATION (30s, 15m, 1h; 0 = never)."
-    "  [default: 1h]",
+    f"  [default: {_COMPACT_EVERY}]",
 )
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 def ingest_command(
@@ -152,7 +153,7 @@ def ingest_command(
         return
     if compact_every is not None and not follow:
         raise UsageError("--compact-every applies with --follow only\nRun 'trailhouse maintain compact'.")
-    interval = _seconds(compact_every or "1h", "--compact-every") if follow else 0.0
+    interval = _seconds(compact_every or _COMPACT_EVERY, "--compact-every") if follow else 0.0
     opened = _open_sources(sources, since_date, follow, extra)
     options = pipeline.IngestOptions(
         workers=workers, batch_mb=batch_mb, accounts=_csv_set(accounts), regions=_csv_set(regions)
