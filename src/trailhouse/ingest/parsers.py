@@ -15,6 +15,7 @@ Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup o
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.connection
 import queue
@@ -32,10 +33,15 @@ from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
 from trailhouse.ingest.worker import group_rows, parse_group
-from trailhouse.lake_files import TableStream, WrittenFile, table_uri
-from trailhouse.model.schema import DEDUP_COLUMNS
+from trailhouse.lake_files import Encoding, TableStream, WrittenFile, table_uri
+from trailhouse.model.schema import DEDUP_COLUMNS, DISTINCT_VALUED_COLUMNS, JSON_TEXT_COLUMNS
 
 _PARTITIONED = ("cloudtrail", "cloudtrail_insights")
+_ENCODING = Encoding(  # written for speed: compaction rewrites these files (see lake_files.Encoding)
+    zstd_level=1,
+    no_dictionary=DISTINCT_VALUED_COLUMNS | JSON_TEXT_COLUMNS,
+    no_statistics=JSON_TEXT_COLUMNS,
+)
 
 
 Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
@@ -99,7 +105,9 @@ class ParseWriter:
             return
         if name not in self.streams:
             partition = "event_date" if name in _PARTITIONED else None
-            self.streams[name] = TableStream(table_uri(self.lake_root, name), rows.schema, partition)
+            self.streams[name] = TableStream(
+                table_uri(self.lake_root, name), rows.schema, partition, encoding=_ENCODING
+            )
         self.streams[name].write(rows)
 
     def close(self) -> Files:
@@ -142,6 +150,7 @@ def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> Non
 
     threading.Thread(target=receive, daemon=True).start()
     release_memory_eagerly()
+    gc.freeze()  # the libraries' objects, imported by now: no collection needs to walk them again
     state = ParseWriter(lake_root, big_object_bytes)
     while (message := inbox.get()) is not None:
         kind = message[0]

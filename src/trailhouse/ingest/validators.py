@@ -19,7 +19,8 @@ def _python_type(arrow_type: pa.DataType, *, strict: bool, name: str) -> Any:
         fields = [
             (f.name, _python_type(f.type, strict=strict, name=f"{name}_{f.name}"), None) for f in arrow_type
         ]
-        struct = msgspec.defstruct(name, fields, forbid_unknown_fields=strict)
+        # decoded values form trees, never cycles: no need for the garbage collector to track them
+        struct = msgspec.defstruct(name, fields, forbid_unknown_fields=strict, gc=False)
         return struct | None
     if pa.types.is_list(arrow_type):
         item = _python_type(arrow_type.value_type, strict=strict, name=f"{name}_item")

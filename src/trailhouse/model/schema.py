@@ -139,6 +139,10 @@ def table_schema(layout: RecordLayout) -> pa.Schema:
     return pa.schema(fields)
 
 
+# Columns no filter reads by value range, and columns whose values are nearly all distinct.
+JSON_TEXT_COLUMNS = frozenset({*EVENTS.json_text, *INSIGHTS.json_text, RESCUED.name})
+DISTINCT_VALUED_COLUMNS = frozenset({"eventID", "requestID", "sharedEventID", "eventTime"})
+
 CLOUDTRAIL_SCHEMA = table_schema(EVENTS)
 INSIGHTS_SCHEMA = table_schema(INSIGHTS)
 
