@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pyarrow.dataset as ds
+import pytest
 
 from tests.conftest import ACCOUNT, event, log_key, strip_nulls, write_log
 from trailhouse.ingest.export import original_records
@@ -13,6 +15,7 @@ from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
 from trailhouse.ingest.pipeline import IngestOptions, IngestResult, ingest
 from trailhouse.lake import Lake
 from trailhouse.query.engine import Engine
+from trailhouse.sources.base import ObjectRef
 from trailhouse.sources.local import LocalSource
 
 
@@ -89,7 +92,41 @@ def test_pipeline_accounts_for_every_object(tmp_path: Path) -> None:
     assert reasons["README.txt"] == ("skipped", "not a CloudTrail file (expected .json, .json.gz or .gz)")
     quarantine = Engine(lake).query("SELECT record_index, reason, raw FROM quarantine ORDER BY record_index")
     assert quarantine.column("record_index").to_pylist() == [-1, 1]
-    assert quarantine.column("raw").to_pylist()[1] == b'"not an object"'
+    broken = root / f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2026/11/01/broken.json.gz"
+    assert quarantine.column("raw").to_pylist() == [broken.read_bytes(), b'"not an object"']
+
+
+class _ChangingFolder(LocalSource):
+    """A folder whose files change after they are listed: one vanishes, one becomes a folder."""
+
+    def objects(self) -> Iterator[ObjectRef]:
+        for ref in super().objects():
+            yield ref
+            path = Path(ref.uri)
+            if path.name.startswith("gone"):
+                path.unlink()
+            elif path.name.startswith("folder"):
+                path.unlink()
+                path.mkdir()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pipeline_skips_a_file_gone_after_listing_and_quarantines_one_it_cannot_read(
+    tmp_path: Path, workers: int
+) -> None:
+    root = tmp_path / "b"
+    folder = f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2026/11/01"
+    write_log(root, log_key(), [event()])
+    write_log(root, f"{folder}/gone.json.gz", [event()])
+    write_log(root, f"{folder}/folder.json.gz", [event()])
+    lake = Lake(tmp_path / "lake")
+    result = ingest([_ChangingFolder(root)], lake, IngestOptions(workers=workers))
+    assert result.reconciles(), result
+    assert (result.ingested, result.skipped, result.quarantined, result.rows_written) == (1, 1, 1, 1)
+    ledger = Engine(lake).query("SELECT uri, status, reason FROM ledger").to_pylist()
+    reasons = {Path(r["uri"]).name: (r["status"], r["reason"]) for r in ledger}
+    assert reasons["gone.json.gz"] == ("skipped", "object no longer exists")
+    assert reasons["folder.json.gz"] == ("quarantined", "cannot read the file: Is a directory")
 
 
 def test_pipeline_repairs_the_ledger_after_a_crash_between_commits(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Parser processes: each parses groups of objects and writes its own Parquet files.
 
-The main process only reads objects, deduplicates and commits. A parser sends back a group's
+The main process only lists and fetches objects, deduplicates and commits; a parser reads the
+files of a local folder itself (their bytes never cross a pipe). A parser sends back a group's
 results and its event keys (three small columns); its rows stay where they were parsed until the
 main process answers with the dedup verdict, then go straight into the parser's open files. At a
 commit every parser closes its files and names them; one Delta commit per table adds them all.
@@ -32,7 +33,7 @@ import pyarrow as pa
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
-from trailhouse.ingest.worker import group_rows, parse_group
+from trailhouse.ingest.worker import Item, group_rows, loaded, parse_group
 from trailhouse.lake_files import Encoding, TableStream, WrittenFile, table_uri
 from trailhouse.model.schema import DEDUP_COLUMNS, DISTINCT_VALUED_COLUMNS, JSON_TEXT_COLUMNS
 
@@ -44,7 +45,6 @@ _ENCODING = Encoding(  # written for speed: compaction rewrites these files (see
 )
 
 
-Item = tuple[str, str, bytes]  # (kind, source_object, bytes)
 Masks = dict[str, list[bool] | None]  # per table: rows kept (None: all)
 Files = dict[str, tuple[pa.Schema, str | None, list[WrittenFile]]]  # table: (schema, partition, files)
 
@@ -72,7 +72,8 @@ class ParseWriter:
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
         """Parse a group and keep its rows; returns its results with only the dedup key columns."""
-        if max(len(data) for _, _, data in items) < self.big_object_bytes:
+        items = loaded(items)  # local files are read here, not shipped through the pipe
+        if max(len(data) if isinstance(data, bytes) else 0 for _, _, data in items) < self.big_object_bytes:
             parsed = parse_group(items, stream_from=self.big_object_bytes)
             self.pending[group_id] = parsed
         else:  # its text and rows together would cost several times its size

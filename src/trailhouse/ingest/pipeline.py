@@ -24,13 +24,15 @@ from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.parsers import Files, Masks, Parser, first_ready, start_parsers
 from trailhouse.ingest.reader import ParsedGroup, ParsedObject
+from trailhouse.ingest.worker import LocalFile
 from trailhouse.lake import Lake
 from trailhouse.model.keys import KeyInfo, classify_key
 from trailhouse.model.schema import EVENTS, INSIGHTS
-from trailhouse.sources.base import ObjectRef, Source
+from trailhouse.sources.base import OBJECT_GONE, ObjectRef, Source
+from trailhouse.sources.local import read_file
 
 _MIB = 1024 * 1024
-_Item = tuple[ObjectRef, KeyInfo, bytes]
+_Item = tuple[ObjectRef, KeyInfo, bytes | LocalFile]
 _GROUP_BYTES = 2 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
 _GROUP_OBJECTS = 400
 
@@ -174,13 +176,16 @@ class _Run:
         ref: ObjectRef,
         info: KeyInfo,
         result: ParsedObject | str,
-        raw: bytes,
+        raw: bytes | LocalFile,
         table: str,
         written: int,
         dups: int,
     ) -> None:
         if isinstance(result, str):
-            self.quarantine_object(ref, info, result, raw)
+            if result == OBJECT_GONE:
+                self.skip(ref, info, result)
+            else:
+                self.quarantine_object(ref, info, result, _stored_bytes(raw))
             return
         if result.skip_reason:
             self.skip(ref, info, result.skip_reason, result.uncompressed_bytes)
@@ -336,7 +341,8 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
         for item in objects:
             if item is not None:
                 group.append(item)
-                size += len(item[2])
+                ref, _, content = item
+                size += len(content) if isinstance(content, bytes) else ref.size or 0
             if _wants_flush(source) or size >= group_bytes or len(group) >= _GROUP_OBJECTS:
                 return group
         exhausted = True
@@ -388,22 +394,37 @@ def _group_bytes(batch_mb: int) -> int:
 
 
 def _readable(source: Source, run: _Run) -> Iterator[_Item | None]:
-    """Objects to parse; None after an object accounted for without reading (a chance to flush)."""
+    """Objects to parse; None after an object accounted for without reading (a chance to flush).
+    A local folder's files are read by the parsers (a pipe would copy every byte twice)."""
+    local = bool(getattr(source, "local_files", False))
     for ref in source.objects():
         info = run.admit(ref, source)
         if info is None:
             yield None
             continue
+        if local:
+            yield ref, info, LocalFile(ref.uri)
+            continue
         try:
             raw = source.read(ref)
         except ObjectReadError as error:
-            if str(error) == "object no longer exists":
-                run.skip(ref, info, "object no longer exists")
+            if str(error) == OBJECT_GONE:
+                run.skip(ref, info, OBJECT_GONE)
             else:
                 run.quarantine_object(ref, info, str(error), b"")
             yield None
             continue
         yield ref, info, raw
+
+
+def _stored_bytes(content: bytes | LocalFile) -> bytes:
+    """What the quarantine keeps of an unreadable object: its bytes, if they can still be read."""
+    if isinstance(content, bytes):
+        return content
+    try:
+        return read_file(content.path)
+    except ObjectReadError:
+        return b""
 
 
 def _wants_flush(source: Source) -> bool:

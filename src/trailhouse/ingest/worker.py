@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -16,9 +17,42 @@ from trailhouse.ingest.reader import (
     unit_rows,
 )
 from trailhouse.model.schema import EVENTS, INSIGHTS, RecordLayout
+from trailhouse.sources.local import read_file
 
 LAYOUT_BY_KIND = {"events": EVENTS, "insights": INSIGHTS}
 DIGESTS = "cloudtrail_digests"
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """An object in a local folder, read by the parser itself: its bytes never cross a pipe."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An object whose file could not be read: its result is the reason."""
+
+    reason: str
+
+
+Content = bytes | LocalFile | Unreadable
+Item = tuple[str, str, Content]  # (kind, source_object, content)
+
+
+def loaded(items: Sequence[Item]) -> list[Item]:
+    """The items with every local file read: its bytes, or why it is unreadable."""
+    return [(kind, name, _load(content)) for kind, name, content in items]
+
+
+def _load(content: Content) -> Content:
+    if not isinstance(content, LocalFile):
+        return content
+    try:
+        return read_file(content.path)
+    except ObjectReadError as error:
+        return Unreadable(str(error))
 
 
 def _unexpected(error: Exception) -> str:
@@ -33,17 +67,23 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
 
 
 def parse_group(
-    items: Sequence[tuple[str, str, bytes]],
-    columns: Sequence[str] | None = None,
-    stream_from: int = BIG_OBJECT_BYTES,
+    items: Sequence[Item], columns: Sequence[str] | None = None, stream_from: int = BIG_OBJECT_BYTES
 ) -> ParsedGroup:
-    """Parse (kind, source_object, bytes) objects; a bad object is a reason string, never a crash.
+    """Parse (kind, source_object, content) objects; a bad or unreadable object is a reason
+    string, never a crash.
 
     With `columns`, event and Insights rows keep only those columns (see `group_rows`). Objects of
     `stream_from` stored bytes or more are streamed.
     """
-    logs = [i for i, (kind, _, _) in enumerate(items) if kind in LAYOUT_BY_KIND]
-    work = [(LAYOUT_BY_KIND[items[i][0]], items[i][1], items[i][2]) for i in logs]
+    items = loaded(items)
+    logs = [
+        i for i, (kind, _, data) in enumerate(items) if kind in LAYOUT_BY_KIND and isinstance(data, bytes)
+    ]
+    work = [
+        (LAYOUT_BY_KIND[k], name, data)
+        for k, name, data in items
+        if k in LAYOUT_BY_KIND and isinstance(data, bytes)
+    ]
     try:
         parsed = parse_objects(work, columns=columns, stream_from=stream_from)
     except Exception:  # find the culprit object by object
@@ -56,7 +96,10 @@ def parse_group(
     tables = dict(parsed.tables)
     digests: list[pa.Table] = []
     for index, (kind, source_object, data) in enumerate(items):
-        if kind in LAYOUT_BY_KIND:
+        if isinstance(data, Unreadable):
+            results[index] = data.reason
+            continue
+        if kind in LAYOUT_BY_KIND or not isinstance(data, bytes):
             continue
         try:
             result, rows = _parse_digest(data, source_object)
@@ -75,7 +118,7 @@ def parse_group(
 
 
 def group_rows(
-    items: Sequence[tuple[str, str, bytes]], parsed: ParsedGroup, stream_from: int = BIG_OBJECT_BYTES
+    items: Sequence[Item], parsed: ParsedGroup, stream_from: int = BIG_OBJECT_BYTES
 ) -> Iterator[tuple[str, pa.Table]]:
     """The full rows of a group parsed with `columns`, a unit at a time, in the order of its tables.
 
@@ -85,7 +128,7 @@ def group_rows(
     work = [
         (LAYOUT_BY_KIND[kind], source_object, data)
         for (kind, source_object, data), result in zip(items, parsed.results, strict=True)
-        if kind in LAYOUT_BY_KIND and not isinstance(result, str)
+        if kind in LAYOUT_BY_KIND and isinstance(data, bytes) and not isinstance(result, str)
     ]
     yield from unit_rows(work, stream_from)
     if DIGESTS in parsed.tables:

@@ -10,6 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+OBJECT_GONE = "object no longer exists"  # ObjectReadError's reason when an object vanished: a skip
+
 
 @dataclass(frozen=True)
 class ObjectRef:
@@ -23,7 +25,8 @@ class ObjectRef:
 
 
 class Source(Protocol):
-    """A place objects come from."""
+    """A place objects come from. A source whose `local_files` is true lists files of this
+    machine (`ObjectRef.uri` is the path), which the parser processes then read themselves."""
 
     name: str
 

@@ -9,13 +9,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from trailhouse.errors import ObjectReadError, SourceError
-from trailhouse.sources.base import ObjectRef
+from trailhouse.sources.base import OBJECT_GONE, ObjectRef
 
 _DAY_FOLDER = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})$")
 
 
 class LocalSource:
     """Every file under a folder, day folders in date order (so duplicates meet in the same day)."""
+
+    local_files = True  # the parsers read them (see sources.base.Source)
 
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
@@ -54,15 +56,20 @@ class LocalSource:
             yield ObjectRef(uri=entry.path, key=key, size=entry.stat().st_size)
 
     def read(self, ref: ObjectRef) -> bytes:
-        try:
-            return Path(ref.uri).read_bytes()
-        except FileNotFoundError:
-            raise ObjectReadError("object no longer exists") from None
-        except OSError as error:
-            raise ObjectReadError(f"cannot read the file: {error.strerror}") from None
+        return read_file(ref.uri)
 
     def committed(self, refs: Sequence[ObjectRef]) -> None:
         return None
 
     def close(self) -> None:
         return None
+
+
+def read_file(path: str) -> bytes:
+    """A local object's bytes; ObjectReadError says why they cannot be had."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ObjectReadError(OBJECT_GONE) from None
+    except OSError as error:
+        raise ObjectReadError(f"cannot read the file: {error.strerror}") from None

@@ -28,7 +28,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from trailhouse.errors import ObjectReadError, SourceError, TransientSourceError
 from trailhouse.model.keys import classify_key
-from trailhouse.sources.base import ObjectRef
+from trailhouse.sources.base import OBJECT_GONE, ObjectRef
 
 log = logging.getLogger("trailhouse.sources")
 
@@ -83,7 +83,7 @@ def download(bucket: str, key: str, region: str | None = None) -> bytes:
     except ClientError as error:
         code = error_code(error)
         if code in _MISSING:
-            raise ObjectReadError("object no longer exists") from None
+            raise ObjectReadError(OBJECT_GONE) from None
         if code in _TRANSIENT:
             raise TransientSourceError(
                 f"Could not read 's3://{bucket}/{key}' ({code}); retry later"

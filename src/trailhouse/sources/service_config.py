@@ -15,6 +15,7 @@ from pathlib import Path
 
 from trailhouse.config import setting
 from trailhouse.errors import ConfigurationError, ObjectReadError, SourceError
+from trailhouse.sources.base import OBJECT_GONE
 
 FIELDS = ("s3Region", "sqsRegion", "sqsUrl")
 
@@ -63,7 +64,7 @@ def _read(location: str) -> str:
 
 
 def _reason(error: Exception) -> str:
-    if isinstance(error, FileNotFoundError) or str(error) == "object no longer exists":
+    if isinstance(error, FileNotFoundError) or str(error) == OBJECT_GONE:
         return "no such file"
     if isinstance(error, PermissionError):
         return "permission denied"
