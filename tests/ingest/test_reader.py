@@ -5,6 +5,7 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
+import msgspec
 import pytest
 
 from tests.conftest import event, strip_nulls
@@ -90,6 +91,16 @@ def test_reader_fallback_gives_the_same_rows_as_the_fast_path() -> None:
         .drop_columns(["source_object"])
         .equals(fast.rows.drop_columns(["source_object"]))
     )
+
+
+def test_reader_decodes_known_fields_as_structs_in_one_call_and_a_new_field_as_dicts() -> None:
+    known = [msgspec.Raw(json.dumps(event(), indent=i).encode()) for i in (None, 2)]  # one pretty-printed
+    records, lines, owners, counts = reader._decode_unit(EVENTS, [(0, 0, known)], {0: []})
+    assert not isinstance(records[0], dict)  # the fast path: structs of raw values
+    assert (lines, owners, counts) == (b"\n".join(known), [0], [2])
+    unknown = [*known, msgspec.Raw(json.dumps(event(brandNewField=1)).encode())]
+    records, _, _, counts = reader._decode_unit(EVENTS, [(0, 0, unknown)], {0: []})
+    assert all(isinstance(r, dict) for r in records) and counts == [3]  # dicts keep the new field
 
 
 def test_reader_sets_aside_records_that_are_not_objects() -> None:

@@ -12,7 +12,6 @@ both paths give the same rows.
 
 from __future__ import annotations
 
-import io
 import itertools
 import operator
 import re
@@ -41,11 +40,10 @@ Records = list[dict[str, msgspec.Raw]]
 
 
 _RECORD = msgspec.json.Decoder(dict[str, msgspec.Raw])
-_RECORDS = msgspec.json.Decoder(list[dict[str, msgspec.Raw]])
-_KNOWN_RECORDS: dict[str, msgspec.json.Decoder[list[msgspec.Struct]]] = {}
+_KNOWN_RECORDS: dict[str, msgspec.json.Decoder[msgspec.Struct]] = {}
 
 
-def _known_records(layout: RecordLayout) -> msgspec.json.Decoder[list[msgspec.Struct]]:
+def _known_records(layout: RecordLayout) -> msgspec.json.Decoder[msgspec.Struct]:
     """Records whose every field is one of `layout`'s, as structs of raw values (absent: None).
     A struct is cheaper to decode and to read than a dict; any other field fails the decode. Raw
     values cannot form a cycle, so the structs stay out of the garbage collector's sight: tracked,
@@ -53,7 +51,7 @@ def _known_records(layout: RecordLayout) -> msgspec.json.Decoder[list[msgspec.St
     if layout.table not in _KNOWN_RECORDS:
         fields = [(name, msgspec.Raw, None) for name in sorted(layout.known_fields)]
         record = msgspec.defstruct(f"{layout.table}_record", fields, forbid_unknown_fields=True, gc=False)
-        _KNOWN_RECORDS[layout.table] = msgspec.json.Decoder(list[record])  # type: ignore[valid-type]
+        _KNOWN_RECORDS[layout.table] = msgspec.json.Decoder(record)
     return _KNOWN_RECORDS[layout.table]
 
 
@@ -261,7 +259,7 @@ def _unit_rows(
     bad: dict[int, list[BadRecord]],
     rows_per_object: dict[int, int],
 ) -> tuple[pa.Table, bool]:
-    records, raws, owners, counts = _decode_unit(layout, unit, bad)
+    records, lines, owners, counts = _decode_unit(layout, unit, bad)
     for index, count in zip(owners, counts, strict=True):
         rows_per_object[index] += count
     run_ends = pa.array(list(itertools.accumulate(counts)), pa.int32())
@@ -271,20 +269,21 @@ def _unit_rows(
         if records
         else names.slice(0, 0)
     )
-    return _rows(_typed_fast(raws, layout), records, layout, sources)
+    return _rows(_typed_fast(lines, len(records), layout), records, layout, sources)
 
 
 def _decode_unit(
     layout: RecordLayout, unit: _Unit, bad: dict[int, list[BadRecord]]
-) -> tuple[list[Any], list[msgspec.Raw], list[int], list[int]]:
-    """The unit's records as their top-level raw values, with the records kept, and per object
-    with records its index and count. Usually one call gives structs (every record an object of
-    known fields); otherwise dicts, record by record where some record is not an object."""
+) -> tuple[list[Any], bytes, list[int], list[int]]:
+    """The unit's records as their top-level raw values, the records kept as JSON lines (both
+    parsers read that one buffer), and per object with records its index and count. Usually one
+    call gives structs (every record an object of known fields); otherwise dicts, record by record
+    where some record is not an object."""
     chunks = [(index, chunk) for index, _, chunk in unit if chunk]
-    every = list(itertools.chain.from_iterable(chunk for _, chunk in chunks))
+    lines = b"\n".join(itertools.chain.from_iterable(chunk for _, chunk in chunks))
     try:
-        structs = _known_records(layout).decode(b"[" + b",".join(every) + b"]")
-        return structs, every, [index for index, _ in chunks], [len(chunk) for _, chunk in chunks]
+        structs = _known_records(layout).decode_lines(lines)
+        return structs, lines, [index for index, _ in chunks], [len(chunk) for _, chunk in chunks]
     except msgspec.ValidationError:
         pass
     records: Records = []
@@ -293,7 +292,7 @@ def _decode_unit(
     counts: list[int] = []
     for index, start, chunk in unit:
         try:  # one call for the slice; record by record only when some record is not an object
-            parsed = _RECORDS.decode(b"[" + b",".join(chunk) + b"]")
+            parsed = _RECORD.decode_lines(b"\n".join(chunk))
             kept = chunk
         except msgspec.ValidationError:
             parsed, kept = [], []
@@ -308,7 +307,7 @@ def _decode_unit(
             raws += kept
             owners.append(index)
             counts.append(len(parsed))
-    return records, raws, owners, counts
+    return records, b"\n".join(raws), owners, counts
 
 
 def _decode(data: bytes) -> _Decoded | ParsedObject:
@@ -340,24 +339,28 @@ def _read_schema(layout: RecordLayout) -> pa.Schema:
     return pa.schema([pa.field(f.name, pa.string()) if f.name == "eventTime" else f for f in layout.typed])
 
 
-def _typed_fast(raws: list[msgspec.Raw], layout: RecordLayout) -> pa.Table | None:
-    """The typed columns of the records, from one pyarrow call over them as JSON lines."""
+def _typed_fast(lines: bytes, count: int, layout: RecordLayout) -> pa.Table | None:
+    """The typed columns of `count` records, from one pyarrow call over them as JSON lines."""
     schema = _read_schema(layout)
-    if not raws:
+    if not count:
         return schema.empty_table()
-    body = b"\n".join(raws)
-    multiline = body.count(b"\n") != len(raws) - 1  # a pretty-printed record
     try:
-        table = pj.read_json(
-            io.BytesIO(body),
-            read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, _MIB)),
-            parse_options=pj.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=multiline
-            ),
-        )
+        table = _read_lines(lines, schema, multiline=lines.count(b"\n") != count - 1)
     except pa.ArrowInvalid:
         return None
-    return table if table.num_rows == len(raws) else None
+    return table if table.num_rows == count else None
+
+
+def _read_lines(lines: bytes, schema: pa.Schema, *, multiline: bool) -> pa.Table:
+    """pyarrow's JSON reader over `lines` in place (no copy), in one block; `multiline` when a
+    record is pretty-printed."""
+    return pj.read_json(
+        pa.BufferReader(lines),
+        read_options=pj.ReadOptions(use_threads=False, block_size=max(len(lines) + 1, _MIB)),
+        parse_options=pj.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=multiline
+        ),
+    )
 
 
 def _rows(
@@ -444,14 +447,7 @@ def _typed_fallback(
         lines.append(b"{" + b",".join(parts) + b"}")
     if not lines:
         return schema.empty_table()
-    body = b"\n".join(lines)
-    return pj.read_json(
-        io.BytesIO(body),
-        read_options=pj.ReadOptions(use_threads=False, block_size=max(len(body) + 1, _MIB)),
-        parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=True
-        ),
-    )
+    return _read_lines(b"\n".join(lines), schema, multiline=True)
 
 
 def _event_times(text: pa.ChunkedArray | pa.Array, rescue: dict[int, dict[str, msgspec.Raw]]) -> pa.Array:
