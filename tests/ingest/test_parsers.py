@@ -1,4 +1,5 @@
-"""The parser's memory rule: an object from its threshold up is held as bytes and keys, not rows."""
+"""Parsers: the memory rule (an object from its threshold up is held as bytes and keys, not rows),
+and parser processes."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ACCOUNT, event
-from trailhouse.ingest.parsers import ParseWriter
+from trailhouse.ingest.parsers import ParserDied, ParserProcess, ParseWriter, start_parsers
 from trailhouse.ingest.reader import ParsedGroup
 from trailhouse.model.schema import DEDUP_COLUMNS
 
@@ -29,3 +32,22 @@ def test_parse_writer_defers_objects_from_its_threshold_and_writes_the_same_rows
         writer.write(0, {"cloudtrail": [i % 4 != 0 for i in range(800)]})  # every fourth a duplicate
         _, _, files = writer.close()["cloudtrail"]
         assert sum(f.rows for f in files) == 600
+
+
+def test_parser_processes_answer_and_one_that_dies_is_reported_with_its_exit_code(tmp_path: Path) -> None:
+    body = json.dumps({"Records": [event()]}).encode()
+    items = [("events", f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/x.json", body)]
+    alive, doomed = start_parsers(2, str(tmp_path / "lake"))
+    try:
+        assert isinstance(alive, ParserProcess) and isinstance(doomed, ParserProcess)
+        alive.send(("parse", 0, items))
+        assert alive.parsed().tables["cloudtrail"].num_rows == 1
+        doomed.process.kill()
+        doomed.process.wait()
+        with pytest.raises(ParserDied, match=r"ended unexpectedly \(exit code -9\)"):
+            doomed.send(("parse", 1, items))
+            doomed.parsed()
+    finally:
+        alive.stop()
+        doomed.stop()
+    assert alive.process.returncode == 0  # it left when its pipe closed

@@ -16,20 +16,27 @@ Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup o
 
 from __future__ import annotations
 
+import contextlib
 import gc
-import multiprocessing
 import multiprocessing.connection
+import os
 import queue
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import traceback
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
+import trailhouse
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
@@ -222,15 +229,28 @@ class InProcessParser(_Replies):
 
 
 class ParserProcess(_Replies):
-    """A spawned parser (a forked child of a process that touched deltalake would panic)."""
+    """A parser in a Python process of its own, over a socket pair.
+
+    Not multiprocessing's fork (a forked child of a process that touched deltalake panics) nor
+    its spawn (which runs the main program again in each child and starts a resource-tracker
+    process: 11 MiB that ingest never uses). The child imports the same trailhouse as this
+    process and ignores Ctrl-C: this process stops it by closing the pipe.
+    """
 
     def __init__(self, lake_root: str, big_object_bytes: int) -> None:
         super().__init__()
-        context = multiprocessing.get_context("spawn")
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, lake_root, big_object_bytes), daemon=True)
-        self.process.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        code = "from trailhouse.ingest.parsers import serve_child; serve_child()"
+        package_root = str(Path(trailhouse.__file__).resolve().parents[1])
+        path = os.pathsep.join(p for p in (package_root, os.environ.get("PYTHONPATH")) if p)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(theirs.fileno()), lake_root, str(big_object_bytes)],
+            pass_fds=[theirs.fileno()],
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        theirs.close()
+        self.connection = Connection(ours.detach())
 
     def send(self, message: tuple[Any, ...]) -> None:
         try:
@@ -251,15 +271,24 @@ class ParserProcess(_Replies):
         return bool(self.early) or self.connection.poll()  # a dead process reads as ready: EOF
 
     def _died(self) -> ParserDied:
-        self.process.join(timeout=5)
-        return ParserDied(f"a parser process ended unexpectedly (exit code {self.process.exitcode})")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        return ParserDied(f"a parser process ended unexpectedly (exit code {self.process.returncode})")
 
     def stop(self) -> None:
         self.connection.close()
-        self.process.join(timeout=10)
-        if self.process.is_alive():
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.join()
+            self.process.wait()
+
+
+def serve_child() -> None:
+    """A parser process's entry point: `python -c ... FD LAKE_ROOT BIG_OBJECT_BYTES`."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    fd, lake_root, big_object_bytes = sys.argv[1:]
+    _serve(Connection(int(fd)), lake_root, int(big_object_bytes))
 
 
 Parser = InProcessParser | ParserProcess

@@ -28,7 +28,7 @@ import pyarrow.json as pj
 from isal import igzip
 
 from trailhouse.errors import ObjectReadError
-from trailhouse.ingest.stream import ENVELOPE, GZIP_MAGIC, RecordStream, open_stream
+from trailhouse.ingest.stream import ENVELOPE, GZIP_MAGIC, open_stream
 from trailhouse.ingest.validators import fits, list_decoder
 from trailhouse.model.schema import RecordLayout, table_schema
 
@@ -131,34 +131,21 @@ _Items = Sequence[tuple[RecordLayout, str, bytes]]
 
 
 class _Decoding:
-    """A group after gunzip and splitting: per object its failure or skip, or its raw records.
+    """A group gunzipped and split an object at a time, as its units are built: only the text of
+    the object being split is held, never the whole group's. Per object: its failure or skip, or
+    its record count and size.
 
-    A big object of the usual shape is not gunzipped here: it is streamed as its units are parsed.
+    A big object of the usual shape is not gunzipped whole: it is streamed as its units are parsed.
     """
 
     def __init__(self, items: _Items, stream_from: int) -> None:
         self.items = items
+        self.stream_from = stream_from
         self.results: list[ParsedObject | str] = [""] * len(items)
-        self.decoded: dict[int, _Decoded] = {}
-        self.streams: dict[int, RecordStream] = {}
-        for index, (_, _, data) in enumerate(items):
-            stream = open_stream(data) if len(data) >= stream_from else None
-            if stream is not None:
-                self.streams[index] = stream
-                continue
-            try:
-                outcome = _decode(data)
-            except ObjectReadError as error:
-                self.results[index] = str(error)
-                continue
-            if isinstance(outcome, ParsedObject):
-                self.results[index] = outcome
-            else:
-                self.decoded[index] = outcome
-        readable = sorted([*self.decoded, *self.streams])
-        self.order = _in_unit_order(items, readable)
-        self.rows_per_object = dict.fromkeys(readable, 0)
-        self.bad: dict[int, list[BadRecord]] = {index: [] for index in readable}
+        self.read: dict[int, tuple[int, int]] = {}  # objects with a Records list: (records, bytes)
+        self.order = _in_unit_order(items, list(range(len(items))))
+        self.rows_per_object = dict.fromkeys(self.order, 0)
+        self.bad: dict[int, list[BadRecord]] = {index: [] for index in self.order}
         self.fallback: set[int] = set()
 
     def unit_tables(self) -> Iterator[tuple[str, pa.Table]]:
@@ -174,17 +161,19 @@ class _Decoding:
         unit: _Unit = []
         size = 0
         for n, index in enumerate(self.order):
-            layout = self.items[index][0]
-            if index in self.streams:
+            layout, _, data = self.items[index]
+            stream = open_stream(data) if len(data) >= self.stream_from else None
+            if stream is not None:
                 if unit:
                     yield layout, unit
                     unit, size = [], 0
                 first = 0
-                for batch in self.streams[index].batches(_UNIT_BYTES):
+                for batch in stream.batches(_UNIT_BYTES):
                     yield layout, [(index, first, batch)]
                     first += len(batch)
+                self.read[index] = (stream.count, stream.size)
                 continue
-            records = self.decoded[index].records
+            records = self._records(index)
             start = 0
             for position, raw in enumerate(records):
                 size += len(raw)
@@ -194,6 +183,7 @@ class _Decoding:
                     unit, size, start = [], 0, position + 1
             if start < len(records):
                 unit.append((index, start, records[start:]))
+            del records  # the object's text goes with its last unit
             last_of_layout = (
                 n + 1 == len(self.order) or self.items[self.order[n + 1]][0].table != layout.table
             )
@@ -201,22 +191,32 @@ class _Decoding:
                 yield layout, unit
                 unit, size = [], 0
 
+    def _records(self, index: int) -> list[msgspec.Raw]:
+        """The object's raw records; none when it cannot be read or is skipped (its result says)."""
+        try:
+            outcome = _decode(self.items[index][2])
+        except ObjectReadError as error:
+            self.results[index] = str(error)
+            return []
+        if isinstance(outcome, ParsedObject):
+            self.results[index] = outcome
+            return []
+        self.read[index] = (len(outcome.records), outcome.size)
+        return outcome.records
+
     def group(self, tables: dict[str, pa.Table]) -> ParsedGroup:
         """The group's results and row ranges, once every unit was parsed."""
         results = list(self.results)
         ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(self.items)
         starts: dict[str, int] = {}
         for index in self.order:
+            if index not in self.read:  # failed or skipped: its result is set
+                continue
             table = self.items[index][0].table
             start, count = starts.get(table, 0), self.rows_per_object[index]
             ranges[index] = (table, start, count) if count else ("", 0, 0)
             starts[table] = start + count
-            stream = self.streams.get(index)
-            records, size = (
-                (stream.count, stream.size)
-                if stream is not None
-                else (len(self.decoded[index].records), self.decoded[index].size)
-            )
+            records, size = self.read[index]
             results[index] = ParsedObject(
                 records=records,
                 bad_records=tuple(self.bad[index]),
