@@ -3,14 +3,19 @@ and parser processes."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import tempfile
 import uuid
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from tests.conftest import ACCOUNT, event
+from trailhouse.ingest import reader
 from trailhouse.ingest.parsers import ParserDied, ParserProcess, ParseWriter, start_parsers
+from trailhouse.ingest.spill import Spill
 from trailhouse.ingest.reader import ParsedGroup
 from trailhouse.model.schema import DEDUP_COLUMNS
 
@@ -51,3 +56,38 @@ def test_parser_processes_answer_and_one_that_dies_is_reported_with_its_exit_cod
         alive.stop()
         doomed.stop()
     assert alive.process.returncode == 0  # it left when its pipe closed
+
+
+def test_parse_writer_spills_a_big_group_and_writes_none_of_an_object_that_breaks_midway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reader, "_UNIT_BYTES", 2000)  # many units per object
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    good = [event(eventID=str(uuid.UUID(int=i))) for i in range(50)]
+    broken = gzip.compress(json.dumps({"Records": [event() for _ in range(400)]}).encode())
+    truncated = broken[: len(broken) * 2 // 3]  # its first units parse, then the gzip stream ends
+    key = f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/01"
+    items = [
+        ("events", f"{key}/good.json", json.dumps({"Records": good}).encode()),
+        ("events", f"{key}/broken.json.gz", truncated),
+    ]
+    writer = ParseWriter(str(tmp_path / "lake"), big_object_bytes=1000)
+    keys = writer.parse(0, items)
+    assert isinstance(keys.results[1], str) and "gzip" in keys.results[1]
+    assert keys.tables["cloudtrail"].num_rows == 50
+    writer.write(0, {"cloudtrail": [True] * 50})
+    _, _, files = writer.close()["cloudtrail"]
+    assert sum(f.rows for f in files) == 50
+    assert not list(tmp_path.glob("trailhouse-spill-*"))  # spill files are anonymous
+
+
+def test_spill_gives_back_units_in_order_and_forgets_those_rolled_back() -> None:
+    spill = Spill()
+    spill.put("cloudtrail", pa.table({"n": [1, 2]}))
+    mark = spill.mark()
+    spill.put("cloudtrail", pa.table({"n": [3]}))
+    spill.rollback(mark)
+    spill.put("cloudtrail_insights", pa.table({"n": [4]}))
+    taken = [(name, rows.column("n").to_pylist()) for name, rows in spill.take()]
+    assert taken == [("cloudtrail", [1, 2]), ("cloudtrail_insights", [4])]
+    assert list(spill.take()) == []

@@ -6,9 +6,8 @@ results and its event keys (three small columns); its rows stay where they were 
 main process answers with the dedup verdict, then go straight into the parser's open files. At a
 commit every parser closes its files and names them; one Delta commit per table adds them all.
 No table crosses a process boundary, so both cores parse and write. A group holding a big object
-(4 MiB stored by default, 1 MiB in the low-memory setting) waits for its verdict as bytes and keys
-only, and is parsed again unit by unit as it is written (the reader streams such objects): its
-rows are never all in memory.
+(one group's size: 2 MiB stored by default, 512 KiB in the low-memory setting) is streamed, and
+its rows wait for the verdict on disk, a unit per file (`spill.py`): they are never all in memory.
 
 Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
 ("write", id, masks); ("close",) -> {table: files}. A failure comes back as ("error", text).
@@ -40,7 +39,8 @@ import trailhouse
 from trailhouse.errors import TrailhouseError
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
-from trailhouse.ingest.worker import Item, group_rows, loaded, parse_group
+from trailhouse.ingest.spill import Spill
+from trailhouse.ingest.worker import DIGESTS, Item, loaded, parse_group
 from trailhouse.lake_files import Encoding, TableStream, WrittenFile, table_uri
 from trailhouse.model.schema import DEDUP_COLUMNS, DISTINCT_VALUED_COLUMNS, JSON_TEXT_COLUMNS
 
@@ -61,11 +61,11 @@ class ParserDied(TrailhouseError):
 
 
 @dataclass(frozen=True)
-class _Deferred:
-    """A group with a big object, awaiting its verdict: its bytes and keys, not its rows."""
+class _Spilled:
+    """A group with a big object, awaiting its verdict: its rows on disk, its digests here."""
 
-    items: Sequence[Item]
-    parsed: ParsedGroup
+    spill: Spill
+    digests: pa.Table | None
 
 
 class ParseWriter:
@@ -73,8 +73,8 @@ class ParseWriter:
 
     def __init__(self, lake_root: str, big_object_bytes: int = BIG_OBJECT_BYTES) -> None:
         self.lake_root = lake_root
-        self.big_object_bytes = big_object_bytes  # stored: such objects are streamed, parsed twice
-        self.pending: dict[int, ParsedGroup | _Deferred] = {}
+        self.big_object_bytes = big_object_bytes  # stored: such objects are streamed, rows spilled
+        self.pending: dict[int, ParsedGroup | _Spilled] = {}
         self.streams: dict[str, TableStream] = {}
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
@@ -83,9 +83,14 @@ class ParseWriter:
         if max(len(data) if isinstance(data, bytes) else 0 for _, _, data in items) < self.big_object_bytes:
             parsed = parse_group(items, stream_from=self.big_object_bytes)
             self.pending[group_id] = parsed
-        else:  # its text and rows together would cost several times its size
-            parsed = parse_group(items, columns=DEDUP_COLUMNS, stream_from=self.big_object_bytes)
-            self.pending[group_id] = _Deferred(items, parsed)
+        else:  # its rows would cost several times its size: they wait on disk
+            spill = Spill()
+            try:
+                parsed = parse_group(items, DEDUP_COLUMNS, self.big_object_bytes, spill)
+            except BaseException:
+                spill.discard()
+                raise
+            self.pending[group_id] = _Spilled(spill, parsed.tables.get(DIGESTS))
         keys = {name: _keys_of(table) for name, table in parsed.tables.items()}
         return ParsedGroup(keys, parsed.results, parsed.ranges)
 
@@ -97,13 +102,14 @@ class ParseWriter:
                 self._write(name, rows, masks.get(name))
             return
         written = dict.fromkeys(masks, 0)
-        for name, rows in group_rows(pending.items, pending.parsed, self.big_object_bytes):
+        for name, rows in pending.spill.take():
             mask, start = masks.get(name), written.get(name, 0)
             self._write(name, rows, None if mask is None else mask[start : start + rows.num_rows])
             written[name] = start + rows.num_rows
-        if any(mask is not None and written[name] != len(mask) for name, mask in masks.items()):
-            raise RuntimeError("internal error: a big object's rows changed between two parses")
-        del pending
+        if pending.digests is not None:
+            self._write(DIGESTS, pending.digests, masks.get(DIGESTS))
+        if any(mask is not None and written.get(name, 0) != len(mask) for name, mask in masks.items()):
+            raise RuntimeError("internal error: a big object's spilled rows do not match its keys")
         give_back()  # hand the big object's pages back at once
 
     def _write(self, name: str, rows: pa.Table, mask: list[bool] | None) -> None:

@@ -303,7 +303,7 @@ def ingest(
     started = time.monotonic()
     release_memory_eagerly()
     group_bytes = _group_bytes(options.batch_mb)
-    parsers = start_parsers(_worker_count(options.workers), lake.root, big_object_bytes=2 * group_bytes)
+    parsers = start_parsers(_worker_count(options.workers), lake.root, big_object_bytes=group_bytes)
     try:
         run = _Run(lake, options, progress or NullProgress(), parsers)
         for source in sources:
@@ -391,8 +391,8 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
 def _group_bytes(batch_mb: int) -> int:
     """Stored bytes parsed together: 2 MiB, less for a small batch (the low-memory setting), as a
     group's text and rows (~10x and ~15x its stored size) are most of what a parser holds. An
-    object of two groups' size or more is streamed and parsed twice (see parsers.py), so no
-    single object costs more than a group."""
+    object of a group's size or more is streamed and its rows wait on disk (see parsers.py), so
+    no single object costs more than a group."""
     return max(256 * 1024, min(_GROUP_BYTES, batch_mb * _MIB // 64))
 
 

@@ -28,6 +28,7 @@ import pyarrow.json as pj
 from isal import igzip
 
 from trailhouse.errors import ObjectReadError
+from trailhouse.ingest.spill import Spill
 from trailhouse.ingest.stream import ENVELOPE, GZIP_MAGIC, open_stream
 from trailhouse.ingest.validators import fits, list_decoder
 from trailhouse.model.schema import RecordLayout, table_schema
@@ -227,23 +228,24 @@ class _Decoding:
 
 
 def parse_objects(
-    items: _Items, *, columns: Sequence[str] | None = None, stream_from: int = BIG_OBJECT_BYTES
+    items: _Items,
+    *,
+    columns: Sequence[str] | None = None,
+    stream_from: int = BIG_OBJECT_BYTES,
+    spill: Spill | None = None,
 ) -> ParsedGroup:
     """Parse (layout, source_object, bytes) objects as one group, in units of bounded size.
 
-    With `columns`, each unit keeps only those columns: the rows themselves can be had again, a
-    unit at a time, from `unit_rows`. Objects of `stream_from` stored bytes or more are streamed.
+    With `columns`, each unit keeps only those columns, and its whole rows go to `spill` if one
+    is given. Objects of `stream_from` stored bytes or more are streamed.
     """
     decoding = _Decoding(items, stream_from)
     parts: dict[str, list[pa.Table]] = {}
     for name, table in decoding.unit_tables():
+        if spill is not None:
+            spill.put(name, table)
         parts.setdefault(name, []).append(table if columns is None else table.select(columns))
     return decoding.group({name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()})
-
-
-def unit_rows(items: _Items, stream_from: int = BIG_OBJECT_BYTES) -> Iterator[tuple[str, pa.Table]]:
-    """The rows `parse_objects(items)` gives, one unit at a time and in the same order."""
-    yield from _Decoding(items, stream_from).unit_tables()
 
 
 def _in_unit_order(items: _Items, readable: list[int]) -> list[int]:

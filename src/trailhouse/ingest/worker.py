@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -14,8 +14,8 @@ from trailhouse.ingest.reader import (
     ParsedObject,
     decompress,
     parse_objects,
-    unit_rows,
 )
+from trailhouse.ingest.spill import Spill
 from trailhouse.model.schema import EVENTS, INSIGHTS, RecordLayout
 from trailhouse.sources.local import read_file
 
@@ -67,13 +67,17 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
 
 
 def parse_group(
-    items: Sequence[Item], columns: Sequence[str] | None = None, stream_from: int = BIG_OBJECT_BYTES
+    items: Sequence[Item],
+    columns: Sequence[str] | None = None,
+    stream_from: int = BIG_OBJECT_BYTES,
+    spill: Spill | None = None,
 ) -> ParsedGroup:
     """Parse (kind, source_object, content) objects; a bad or unreadable object is a reason
     string, never a crash.
 
-    With `columns`, event and Insights rows keep only those columns (see `group_rows`). Objects of
-    `stream_from` stored bytes or more are streamed.
+    With `columns`, event and Insights rows keep only those columns, and their whole rows go to
+    `spill` (none of a failed object's). Digest rows are kept whole. Objects of `stream_from`
+    stored bytes or more are streamed.
     """
     items = loaded(items)
     logs = [
@@ -84,10 +88,13 @@ def parse_group(
         for k, name, data in items
         if k in LAYOUT_BY_KIND and isinstance(data, bytes)
     ]
+    mark = spill.mark() if spill is not None else 0
     try:
-        parsed = parse_objects(work, columns=columns, stream_from=stream_from)
+        parsed = parse_objects(work, columns=columns, stream_from=stream_from, spill=spill)
     except Exception:  # find the culprit object by object
-        parsed = _one_by_one(work, columns, stream_from)
+        if spill is not None:
+            spill.rollback(mark)
+        parsed = _one_by_one(work, columns, stream_from, spill)
     results: list[ParsedObject | str] = [""] * len(items)
     ranges: list[tuple[str, int, int]] = [("", 0, 0)] * len(items)
     for position, index in enumerate(logs):
@@ -117,35 +124,23 @@ def parse_group(
     return ParsedGroup(tables, results, ranges)
 
 
-def group_rows(
-    items: Sequence[Item], parsed: ParsedGroup, stream_from: int = BIG_OBJECT_BYTES
-) -> Iterator[tuple[str, pa.Table]]:
-    """The full rows of a group parsed with `columns`, a unit at a time, in the order of its tables.
-
-    Objects that failed have no rows and are left out, so a culprit found object by object is not
-    parsed again. Digest rows were kept whole.
-    """
-    work = [
-        (LAYOUT_BY_KIND[kind], source_object, data)
-        for (kind, source_object, data), result in zip(items, parsed.results, strict=True)
-        if kind in LAYOUT_BY_KIND and isinstance(data, bytes) and not isinstance(result, str)
-    ]
-    yield from unit_rows(work, stream_from)
-    if DIGESTS in parsed.tables:
-        yield DIGESTS, parsed.tables[DIGESTS]
-
-
 def _one_by_one(
-    work: list[tuple[RecordLayout, str, bytes]], columns: Sequence[str] | None, stream_from: int
+    work: list[tuple[RecordLayout, str, bytes]],
+    columns: Sequence[str] | None,
+    stream_from: int,
+    spill: Spill | None,
 ) -> ParsedGroup:
     """Parse objects singly, so one object's unexpected failure quarantines only that object."""
     tables: dict[str, list[pa.Table]] = {}
     results: list[ParsedObject | str] = []
     ranges: list[tuple[str, int, int]] = []
     for item in work:
+        mark = spill.mark() if spill is not None else 0
         try:
-            single = parse_objects([item], columns=columns, stream_from=stream_from)
+            single = parse_objects([item], columns=columns, stream_from=stream_from, spill=spill)
         except Exception as error:  # quarantined with its reason (a streamed object's own, if any)
+            if spill is not None:
+                spill.rollback(mark)
             results.append(str(error) if isinstance(error, ObjectReadError) else _unexpected(error))
             ranges.append(("", 0, 0))
             continue
