@@ -15,8 +15,8 @@ import pytest
 from tests.conftest import ACCOUNT, event
 from trailhouse.ingest import reader
 from trailhouse.ingest.parsers import ParserDied, ParserProcess, ParseWriter, start_parsers
-from trailhouse.ingest.spill import Spill
 from trailhouse.ingest.reader import ParsedGroup
+from trailhouse.ingest.spill import Spill
 from trailhouse.model.schema import DEDUP_COLUMNS
 
 _MIB = 1024 * 1024
