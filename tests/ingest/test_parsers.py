@@ -29,7 +29,7 @@ def test_parse_writer_defers_objects_from_its_threshold_and_writes_the_same_rows
     body = json.dumps({"Records": records}).encode()
     assert _MIB < len(body) < 4 * _MIB
     items = [("events", f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/x.json", body)]
-    for threshold, deferred in ((4 * _MIB, False), (_MIB, True)):  # the default, the low-memory one
+    for threshold, deferred in ((4 * _MIB, False), (_MIB, True)):  # above the object, then below it
         writer = ParseWriter(str(tmp_path / f"lake-{threshold}"), threshold)
         keys = writer.parse(0, items)
         assert keys.tables["cloudtrail"].column_names == list(DEDUP_COLUMNS)
