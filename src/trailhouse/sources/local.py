@@ -49,11 +49,12 @@ class LocalSource:
             yield from self._folders(child)
 
     def _files(self, folder: str) -> Iterator[ObjectRef]:
+        relative = os.path.relpath(folder, self.root).replace(os.sep, "/")
+        prefix = "" if relative == "." else f"{relative}/"  # once per folder: relpath is slow
         with os.scandir(folder) as entries:
             files = sorted((e for e in entries if e.is_file()), key=lambda e: e.name)
         for entry in files:
-            key = os.path.relpath(entry.path, self.root).replace(os.sep, "/")
-            yield ObjectRef(uri=entry.path, key=key, size=entry.stat().st_size)
+            yield ObjectRef(uri=entry.path, key=prefix + entry.name, size=entry.stat().st_size)
 
     def read(self, ref: ObjectRef) -> bytes:
         return read_file(ref.uri)
