@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import signal
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -91,3 +93,29 @@ def test_spill_gives_back_units_in_order_and_forgets_those_rolled_back() -> None
     taken = [(name, rows.column("n").to_pylist()) for name, rows in spill.take()]
     assert taken == [("cloudtrail", [1, 2]), ("cloudtrail_insights", [4])]
     assert list(spill.take()) == []
+
+
+def test_parser_processes_outlive_a_sigterm_to_their_group_and_leave_when_their_pipe_closes(
+    tmp_path: Path,
+) -> None:
+    # systemd and terminals signal the whole process group: the main process drains its batch
+    # with the parsers' help, then closes their pipes.
+    body = json.dumps({"Records": [event()]}).encode()
+    items = [("events", f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/x.json", body)]
+    parsers = start_parsers(2, str(tmp_path / "lake"))
+    try:
+        for n, parser in enumerate(parsers):
+            parser.send(("parse", n, items))
+            parser.parsed()  # started: past its imports
+        for parser in parsers:
+            assert isinstance(parser, ParserProcess)
+            parser.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        for n, parser in enumerate(parsers, start=2):
+            assert isinstance(parser, ParserProcess) and parser.process.poll() is None
+            parser.send(("parse", n, items))
+            assert parser.parsed().tables["cloudtrail"].num_rows == 1
+    finally:
+        for parser in parsers:
+            parser.stop()
+    assert [p.process.returncode for p in parsers if isinstance(p, ParserProcess)] == [0, 0]

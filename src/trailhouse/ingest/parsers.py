@@ -240,7 +240,7 @@ class ParserProcess(_Replies):
     Not multiprocessing's fork (a forked child of a process that touched deltalake panics) nor
     its spawn (which runs the main program again in each child and starts a resource-tracker
     process: 11 MiB that ingest never uses). The child imports the same trailhouse as this
-    process and ignores Ctrl-C: this process stops it by closing the pipe.
+    process and ignores Ctrl-C and SIGTERM: this process stops it by closing the pipe.
     """
 
     def __init__(self, lake_root: str, big_object_bytes: int) -> None:
@@ -291,8 +291,12 @@ class ParserProcess(_Replies):
 
 
 def serve_child() -> None:
-    """A parser process's entry point: `python -c ... FD LAKE_ROOT BIG_OBJECT_BYTES`."""
+    """A parser process's entry point: `python -c ... FD LAKE_ROOT BIG_OBJECT_BYTES`.
+
+    Ctrl-C and SIGTERM sent to the whole process group (a terminal, systemd) are for the main
+    process, which then finishes its batch with the parsers' help and closes their pipes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     fd, lake_root, big_object_bytes = sys.argv[1:]
     _serve(Connection(int(fd)), lake_root, int(big_object_bytes))
 
