@@ -79,14 +79,14 @@ class ParseWriter:
 
     def parse(self, group_id: int, items: Sequence[Item]) -> ParsedGroup:
         """Parse a group and keep its rows; returns its results with only the dedup key columns."""
-        items = loaded(items)  # local files are read here, not shipped through the pipe
-        if max(len(data) if isinstance(data, bytes) else 0 for _, _, data in items) < self.big_object_bytes:
-            parsed = parse_group(items, stream_from=self.big_object_bytes)
+        group = loaded(items)  # local files are read here, not shipped through the pipe
+        if max(len(data) if isinstance(data, bytes) else 0 for _, _, data in group) < self.big_object_bytes:
+            parsed = parse_group(group, stream_from=self.big_object_bytes)
             self.pending[group_id] = parsed
         else:  # its rows would cost several times its size: they wait on disk
             spill = Spill()
             try:
-                parsed = parse_group(items, DEDUP_COLUMNS, self.big_object_bytes, spill)
+                parsed = parse_group(group, DEDUP_COLUMNS, self.big_object_bytes, spill)
             except BaseException:
                 spill.discard()
                 raise

@@ -37,16 +37,16 @@ class Unreadable:
     reason: str
 
 
-Content = bytes | LocalFile | Unreadable
-Item = tuple[str, str, Content]  # (kind, source_object, content)
+Item = tuple[str, str, bytes | LocalFile]  # (kind, source_object, content) as the main process sends it
+Loaded = tuple[str, str, bytes | Unreadable]  # the same, a local file read by the parser
 
 
-def loaded(items: Sequence[Item]) -> list[Item]:
+def loaded(items: Sequence[Item]) -> list[Loaded]:
     """The items with every local file read: its bytes, or why it is unreadable."""
     return [(kind, name, _load(content)) for kind, name, content in items]
 
 
-def _load(content: Content) -> Content:
+def _load(content: bytes | LocalFile) -> bytes | Unreadable:
     if not isinstance(content, LocalFile):
         return content
     try:
@@ -67,27 +67,25 @@ def _parse_digest(data: bytes, source_object: str) -> tuple[ParsedObject, pa.Tab
 
 
 def parse_group(
-    items: Sequence[Item],
+    items: Sequence[Loaded],
     columns: Sequence[str] | None = None,
     stream_from: int = BIG_OBJECT_BYTES,
     spill: Spill | None = None,
 ) -> ParsedGroup:
-    """Parse (kind, source_object, content) objects; a bad or unreadable object is a reason
-    string, never a crash.
+    """Parse (kind, source_object, content) objects, local files `loaded`; a bad or unreadable
+    object is a reason string, never a crash.
 
     With `columns`, event and Insights rows keep only those columns, and their whole rows go to
     `spill` (none of a failed object's). Digest rows are kept whole. Objects of `stream_from`
     stored bytes or more are streamed.
     """
-    items = loaded(items)
-    logs = [
-        i for i, (kind, _, data) in enumerate(items) if kind in LAYOUT_BY_KIND and isinstance(data, bytes)
+    readable = [
+        (index, LAYOUT_BY_KIND[kind], name, data)
+        for index, (kind, name, data) in enumerate(items)
+        if kind in LAYOUT_BY_KIND and isinstance(data, bytes)
     ]
-    work = [
-        (LAYOUT_BY_KIND[k], name, data)
-        for k, name, data in items
-        if k in LAYOUT_BY_KIND and isinstance(data, bytes)
-    ]
+    logs = [index for index, _, _, _ in readable]
+    work = [(layout, name, data) for _, layout, name, data in readable]
     mark = spill.mark() if spill is not None else 0
     try:
         parsed = parse_objects(work, columns=columns, stream_from=stream_from, spill=spill)
