@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -134,3 +136,14 @@ def test_cli_help_lists_every_documented_command() -> None:
     assert code == 0
     for command in ("sample", "ingest", "query", "export", "status", "report", "validate", "demo"):
         assert f"  {command}" in out
+
+
+def test_the_command_runs_arrow_on_the_allocator_that_gives_memory_back() -> None:
+    # Arrow's C++ pool (the Parquet writer's buffers) is chosen when pyarrow loads: the command
+    # must set it before anything imports pyarrow (parser processes inherit the setting).
+    probe = (
+        "import os; os.environ.pop('ARROW_DEFAULT_MEMORY_POOL', None); import trailhouse.cli.main; "
+        "import pyarrow; print(pyarrow.default_memory_pool().backend_name)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "system"

@@ -15,6 +15,11 @@ import click
 from trailhouse import __version__
 from trailhouse.errors import TrailhouseError
 
+# Arrow's C++ allocator is picked once, when pyarrow loads, so it is set here, before any command
+# imports pyarrow; parser processes inherit it. The system allocator gives freed pages back (see
+# trailhouse/ingest/memory.py). A user's own setting wins.
+os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+
 # name -> "module:attribute" of a click command; each module is a thin layer over the library.
 COMMANDS: dict[str, str] = {
     "sample": "trailhouse.cli.sample:sample",
