@@ -4,6 +4,7 @@
     ├── UsageError                  a bad flag or argument combination (exit code 2)
     ├── ConfigurationError          a setting or configuration file that cannot be used
     ├── LakeNotFoundError           no Delta table where one was expected
+    ├── ConcurrentChangeError       another writer changed the lake under this one; nothing committed
     ├── QueryError                  SQL that failed to parse, bind or run
     │   └── QueryRefusedError       SQL the sandbox will not run (files, settings, grants)
     ├── SourceError                 a source that cannot be listed or read
@@ -39,7 +40,7 @@ class LakeNotFoundError(TrailhouseError):
 
 
 class ConcurrentChangeError(TrailhouseError):
-    """Another writer changed what a rewrite read; nothing of the rewrite was committed."""
+    """Another writer changed what a rewrite read, or removed what a run wrote; nothing was committed."""
 
 
 class QueryError(TrailhouseError):

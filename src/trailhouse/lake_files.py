@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from trailhouse.errors import ConcurrentChangeError
+
 _DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 _STATS_TYPES = (pa.types.is_string, pa.types.is_timestamp, pa.types.is_boolean, pa.types.is_date)
 
@@ -205,7 +207,13 @@ class TableStream:
         files = []
         for writer, written in self._writers.values():
             writer.close()
-            written.size = self.fs.get_file_info(f"{self.root}/{written.path}").size
+            info = self.fs.get_file_info(f"{self.root}/{written.path}")
+            if info.type != pafs.FileType.File:  # else delta-rs fails on its size with a riddle
+                raise ConcurrentChangeError(
+                    f"The file '{written.path}' written for this commit is gone from '{self.root}': "
+                    "was the lake moved or deleted during the run? Nothing was committed; run it again."
+                )
+            written.size = info.size
             files.append(written)
         self._writers.clear()
         return files

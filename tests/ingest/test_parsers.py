@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import signal
 import tempfile
 import time
@@ -119,3 +120,27 @@ def test_parser_processes_outlive_a_sigterm_to_their_group_and_leave_when_their_
         for parser in parsers:
             parser.stop()
     assert [p.process.returncode for p in parsers if isinstance(p, ParserProcess)] == [0, 0]
+
+
+def test_a_lake_deleted_under_a_parser_is_reported_in_one_clear_line(tmp_path: Path) -> None:
+    body = json.dumps({"Records": [event()]}).encode()
+    items = [("events", f"AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/x.json", body)]
+    parsers = start_parsers(2, str(tmp_path / "lake"))
+    parser = parsers[0]
+    try:
+        parser.send(("parse", 0, items))
+        parser.parsed()
+        parser.send(("write", 0, {"cloudtrail": None}))
+        parser.send(("parse", 1, items))
+        parser.parsed()  # answered after the write: the file exists
+        shutil.rmtree(tmp_path / "lake")  # someone deletes the lake during the run
+        parser.send(("close",))
+        with pytest.raises(ParserDied) as failure:
+            parser.closed()
+    finally:
+        for each in parsers:
+            each.stop()
+    message = str(failure.value)
+    assert message.startswith("a parser process failed: ConcurrentChangeError: The file 'event_date=")
+    assert "is gone from" in message and "Nothing was committed" in message
+    assert "Traceback" not in message  # our own errors speak for themselves

@@ -171,7 +171,8 @@ def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> Non
         try:
             reply = state.handle(message)
         except Exception as error:  # the main process reports it and stops the run
-            kind, reply = "error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}"
+            trace = "" if isinstance(error, TrailhouseError) else f"\n{traceback.format_exc()}"
+            kind, reply = "error", f"{type(error).__name__}: {error}{trace}"
         try:
             if kind != "write":
                 connection.send((kind, reply))
