@@ -165,6 +165,9 @@ def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> Non
     threading.Thread(target=receive, daemon=True).start()
     release_memory_eagerly()
     gc.freeze()  # the libraries' objects, imported by now: no collection needs to walk them again
+    # Parsing makes next to no reference cycles, yet its allocations set off collection after
+    # collection (3% of a parser's CPU): collect once per commit instead, after its files close.
+    gc.disable()
     state = ParseWriter(lake_root, big_object_bytes)
     while (message := inbox.get()) is not None:
         kind = message[0]
@@ -180,6 +183,8 @@ def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> Non
             return
         if kind == "error":
             return
+        if kind == "close":
+            gc.collect()
 
 
 class _Replies:
