@@ -58,20 +58,30 @@ class Encoding:
     rewrites, for speed: zstd level 1 (no larger than level 3 on CloudTrail rows), no dictionary
     where values are mostly distinct (the writer fills a dictionary page, then gives up on it), no
     statistics where no filter uses them (JSON text). On the ingest bench's rows that takes a
-    fifth off the writer's CPU time (0.81x, medians of 5).
+    fifth off the writer's CPU time (0.81x, medians of 5). Compressing only the columns of long or
+    distinct values (`compressed_only`) leaves the rest, dictionary-encoded or mostly null, plain:
+    each compressed column chunk costs a fresh zstd context. That takes ~2% off parsing and
+    writing together, and 5-20% off reports over files not yet compacted, for files ~4% larger.
     """
 
     zstd_level: int = 3
     no_dictionary: frozenset[str] = frozenset()
     no_statistics: frozenset[str] = frozenset()
+    compressed_only: frozenset[str] | None = None  # None: every column
 
     def writer_options(self, schema: pa.Schema) -> dict[str, Any]:
         def leaves(skip: frozenset[str]) -> list[str] | bool:
             return [path for f in schema if f.name not in skip for path in _leaf_paths(f)] if skip else True
 
+        compression: str | dict[str, str] = "zstd"
+        level: int | dict[str, int] = self.zstd_level
+        if self.compressed_only is not None:
+            chosen = self.compressed_only
+            compression = {p: "zstd" if f.name in chosen else "none" for f in schema for p in _leaf_paths(f)}
+            level = {path: self.zstd_level for path, codec in compression.items() if codec == "zstd"}
         return {
-            "compression": "zstd",
-            "compression_level": self.zstd_level,
+            "compression": compression,
+            "compression_level": level,
             "use_dictionary": leaves(self.no_dictionary),
             "write_statistics": leaves(self.no_statistics),
         }

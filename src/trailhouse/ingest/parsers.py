@@ -42,13 +42,19 @@ from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
 from trailhouse.ingest.spill import Spill
 from trailhouse.ingest.worker import DIGESTS, Item, loaded, parse_group
 from trailhouse.lake_files import Encoding, TableStream, WrittenFile, table_uri
-from trailhouse.model.schema import DEDUP_COLUMNS, DISTINCT_VALUED_COLUMNS, JSON_TEXT_COLUMNS
+from trailhouse.model.schema import (
+    DEDUP_COLUMNS,
+    DISTINCT_VALUED_COLUMNS,
+    JSON_TEXT_COLUMNS,
+    LONG_VALUED_COLUMNS,
+)
 
-_PARTITIONED = ("cloudtrail", "cloudtrail_insights")
+_PARTITIONED = ("cloudtrail", "cloudtrail_insights")  # and compacted: their files are rewritten
 _ENCODING = Encoding(  # written for speed: compaction rewrites these files (see lake_files.Encoding)
     zstd_level=1,
     no_dictionary=DISTINCT_VALUED_COLUMNS | JSON_TEXT_COLUMNS,
     no_statistics=JSON_TEXT_COLUMNS,
+    compressed_only=DISTINCT_VALUED_COLUMNS | JSON_TEXT_COLUMNS | LONG_VALUED_COLUMNS,
 )
 
 
@@ -118,9 +124,9 @@ class ParseWriter:
         if rows.num_rows == 0:
             return
         if name not in self.streams:
-            partition = "event_date" if name in _PARTITIONED else None
+            partition, encoding = ("event_date", _ENCODING) if name in _PARTITIONED else (None, Encoding())
             self.streams[name] = TableStream(
-                table_uri(self.lake_root, name), rows.schema, partition, encoding=_ENCODING
+                table_uri(self.lake_root, name), rows.schema, partition, encoding=encoding
             )
         self.streams[name].write(rows)
 

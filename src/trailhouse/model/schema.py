@@ -142,6 +142,9 @@ def table_schema(layout: RecordLayout) -> pa.Schema:
 # Columns no filter reads by value range, and columns whose values are nearly all distinct.
 JSON_TEXT_COLUMNS = frozenset({*EVENTS.json_text, *INSIGHTS.json_text, RESCUED.name})
 DISTINCT_VALUED_COLUMNS = frozenset({"eventID", "requestID", "sharedEventID", "eventTime"})
+# Columns of long values, often distinct within a file: with the two above, all that compression
+# is worth paying for while a file awaits compaction.
+LONG_VALUED_COLUMNS = frozenset({"resources", "sourceIPAddress", "userAgent", "errorMessage", SOURCE.name})
 
 CLOUDTRAIL_SCHEMA = table_schema(EVENTS)
 INSIGHTS_SCHEMA = table_schema(INSIGHTS)
