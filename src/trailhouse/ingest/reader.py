@@ -144,7 +144,7 @@ class _Decoding:
         self.stream_from = stream_from
         self.results: list[ParsedObject | str] = [""] * len(items)
         self.read: dict[int, tuple[int, int]] = {}  # objects with a Records list: (records, bytes)
-        self.order = _in_unit_order(items, list(range(len(items))))
+        self.order = _in_unit_order(items)
         self.rows_per_object = dict.fromkeys(self.order, 0)
         self.bad: dict[int, list[BadRecord]] = {index: [] for index in self.order}
         self.fallback: set[int] = set()
@@ -248,10 +248,10 @@ def parse_objects(
     return decoding.group({name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()})
 
 
-def _in_unit_order(items: _Items, readable: list[int]) -> list[int]:
+def _in_unit_order(items: _Items) -> list[int]:
     """Object indexes grouped by layout, in order: the order their rows take in the tables."""
-    tables = list(dict.fromkeys(items[index][0].table for index in readable))
-    return [index for table in tables for index in readable if items[index][0].table == table]
+    tables = list(dict.fromkeys(layout.table for layout, _, _ in items))
+    return [index for table in tables for index, (layout, _, _) in enumerate(items) if layout.table == table]
 
 
 def _unit_rows(
