@@ -81,6 +81,19 @@ def test_reader_keeps_integers_beyond_64_bits_exactly() -> None:
     assert exported["surprise"] == huge
 
 
+def test_reader_takes_the_last_of_a_repeated_key_at_any_depth() -> None:
+    """Like Python's json and msgspec: a repeated key neither fails the object nor its neighbours."""
+    repeated = (
+        b'{"eventVersion":"1.08","eventID":"e1","eventTime":"2026-11-01T10:00:00Z","eventName":"A",'
+        b'"eventName":"B","userIdentity":{"type":"IAMUser","type":"Root"}}'
+    )
+    parsed = parse_bytes(b'{"Records":[' + repeated + b"," + json.dumps(event()).encode() + b"]}")
+    first, second = parsed.rows.to_pylist()
+    assert (first["eventName"], first["userIdentity"]["type"]) == ("B", "Root")
+    assert second["eventName"] == event()["eventName"]
+    assert list(original_records(parsed.rows))[0]["userIdentity"] == {"type": "Root"}
+
+
 def test_reader_fallback_gives_the_same_rows_as_the_fast_path() -> None:
     plain = [event(eventID=f"e{i}", requestID="r") for i in range(3)]
     fast = parse(plain)

@@ -3,15 +3,16 @@
 Objects are parsed in groups, in units of at most 4 MiB of records (a big file spans units and is
 streamed, see `stream.py`, so memory stays bounded). msgspec splits each record into raw
 top-level values (never materialised as Python values), as a struct when every field is known and
-as a dict when some field is new (to rescue it); pyarrow's C++ JSON reader builds a unit's
+as a dict when some field is new (to rescue it); arrow-rs's JSON reader builds a unit's
 typed columns in one call over its records as JSON lines; every other column is built once per
-unit. Values that do not fit their typed column go to `_rescued_data` verbatim. When pyarrow
-rejects a file (a type surprise anywhere), a per-record path rebuilds clean input for that unit;
+unit. Values that do not fit their typed column go to `_rescued_data` verbatim. When the reader
+rejects a unit (a type surprise anywhere), a per-record path rebuilds clean input for that unit;
 both paths give the same rows.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
 import operator
 import re
@@ -24,7 +25,6 @@ import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pj
 from isal import igzip
 
 from trailhouse.errors import ObjectReadError
@@ -244,8 +244,13 @@ def parse_objects(
     for name, table in decoding.unit_tables():
         if spill is not None:
             spill.put(name, table)
-        parts.setdefault(name, []).append(table if columns is None else table.select(columns))
+        parts.setdefault(name, []).append(table if columns is None else _copied(table.select(columns)))
     return decoding.group({name: pa.concat_tables(p) if len(p) > 1 else p[0] for name, p in parts.items()})
+
+
+def _copied(table: pa.Table) -> pa.Table:
+    """`table` in buffers of its own: a column arrow-rs read keeps its whole batch in memory."""
+    return pa.table([pa.concat_arrays(column.chunks) for column in table.columns], schema=table.schema)
 
 
 def _in_unit_order(items: _Items) -> list[int]:
@@ -337,32 +342,29 @@ def _decode(data: bytes) -> _Decoded | ParsedObject:
 
 
 def _read_schema(layout: RecordLayout) -> pa.Schema:
-    """The typed fields as pyarrow.json reads them: eventTime as text, converted afterwards."""
+    """The typed fields as the JSON reader reads them: eventTime as text, converted afterwards."""
     return pa.schema([pa.field(f.name, pa.string()) if f.name == "eventTime" else f for f in layout.typed])
 
 
 def _typed_fast(lines: bytes, count: int, layout: RecordLayout) -> pa.Table | None:
-    """The typed columns of `count` records, from one pyarrow call over them as JSON lines."""
+    """The typed columns of `count` records, from one JSON reader call over them."""
     schema = _read_schema(layout)
     if not count:
         return schema.empty_table()
     try:
-        table = _read_lines(lines, schema, multiline=lines.count(b"\n") != count - 1)
+        table = _read_lines(lines, schema, count)
     except pa.ArrowInvalid:
         return None
     return table if table.num_rows == count else None
 
 
-def _read_lines(lines: bytes, schema: pa.Schema, *, multiline: bool) -> pa.Table:
-    """pyarrow's JSON reader over `lines` in place (no copy), in one block; `multiline` when a
-    record is pretty-printed."""
-    return pj.read_json(
-        pa.BufferReader(lines),
-        read_options=pj.ReadOptions(use_threads=False, block_size=max(len(lines) + 1, _MIB)),
-        parse_options=pj.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="ignore", newlines_in_values=multiline
-        ),
-    )
+def _read_lines(lines: bytes, schema: pa.Schema, count: int) -> pa.Table:
+    """arrow-rs's JSON reader (through arro3) over `count` JSON objects one after another, pretty-
+    printed or not, in one batch. Keys not in `schema` are ignored at every depth; a value of
+    another type fails the call (ArrowInvalid); of a repeated key the last counts."""
+    import arro3.io  # here, not at the top: only parser processes load it (7 MiB each)
+
+    return pa.table(arro3.io.read_json(io.BytesIO(lines), schema, batch_size=count))
 
 
 def _rows(
@@ -449,7 +451,7 @@ def _typed_fallback(
         lines.append(b"{" + b",".join(parts) + b"}")
     if not lines:
         return schema.empty_table()
-    return _read_lines(b"\n".join(lines), schema, multiline=True)
+    return _read_lines(b"\n".join(lines), schema, len(lines))
 
 
 def _event_times(text: pa.ChunkedArray | pa.Array, rescue: dict[int, dict[str, msgspec.Raw]]) -> pa.Array:

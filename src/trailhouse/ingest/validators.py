@@ -1,7 +1,7 @@
 """msgspec decoders that mirror the typed Arrow columns, to check raw JSON values against them.
 
-pyarrow's JSON reader fails a whole file on a type surprise and silently ignores unknown nested
-keys. These decoders find, per value, what pyarrow would reject (lenient: types only) and what it
+The JSON reader (arrow-rs) fails a whole unit on a type surprise and silently ignores unknown
+nested keys. These decoders find, per value, what it would reject (lenient: types only) and what it
 would drop (strict: unknown nested keys too), so such values go to `_rescued_data` verbatim.
 """
 
