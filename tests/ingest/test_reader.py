@@ -63,6 +63,32 @@ def test_reader_rescues_values_that_do_not_fit(fields: dict[str, Any], rescued: 
     assert strip_nulls(roundtrip([original])[0]) == strip_nulls(original)
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"eventName": 5},
+        {"eventName": 5.5},
+        {"eventName": 2**80},
+        {"eventName": True},
+        {"eventName": {"a": 1}},
+        {"eventName": ["a"]},
+        {"readOnly": 1},
+        {"userIdentity": ["x"]},
+        {"userIdentity": 3},
+        {"userIdentity": {"type": 5}},
+        {"userIdentity": {"sessionContext": {"attributes": {"mfaAuthenticated": False}}}},
+        {"resources": ["arn:aws:s3:::b"]},
+        {"resources": [None, {"ARN": 5}]},
+        {"tlsDetails": {"tlsVersion": {"v": 1.3}}},
+        {"eventName": 'h\u00e9llo \u4e2d \U0001f600 "quoted" \\ \n'},
+    ],
+)
+def test_reader_exports_every_type_surprise_as_it_came(fields: dict[str, Any]) -> None:
+    """Whatever the JSON reader makes of a value, export gives back the record as written."""
+    records = [event(**fields), event()]
+    assert strip_nulls(roundtrip(records)) == strip_nulls(records)
+
+
 def test_reader_rescues_unknown_nested_keys_and_keeps_the_typed_value() -> None:
     identity = {**event()["userIdentity"], "futureField": {"deep": True}}
     original = event(userIdentity=identity)
