@@ -362,7 +362,7 @@ def _read_lines(lines: bytes, schema: pa.Schema, count: int) -> pa.Table:
     """arrow-rs's JSON reader (through arro3) over `count` JSON objects one after another, pretty-
     printed or not, in one batch. Keys not in `schema` are ignored at every depth; a value of
     another type fails the call (ArrowInvalid); of a repeated key the last counts."""
-    import arro3.io  # here, not at the top: only parser processes load it (7 MiB each)
+    import arro3.io  # here, not at the top: a process loads it (7 MiB) only if it parses
 
     return pa.table(arro3.io.read_json(io.BytesIO(lines), schema, batch_size=count))
 
