@@ -209,7 +209,7 @@ def test_pipeline_dedup_survives_many_days_within_one_batch(tmp_path: Path) -> N
 
 
 def test_pipeline_big_object_rows_equal_what_small_objects_give(tmp_path: Path) -> None:
-    # An object of a group (2 MiB stored) or more is streamed, its rows spilled to disk (parsers.py).
+    # An object of a group (1.5 MiB stored) or more is streamed, its rows spilled to disk (parsers.py).
     records = [
         event(
             eventID=str(uuid.UUID(int=i)),

@@ -6,7 +6,7 @@ results and its event keys (three small columns); its rows stay where they were 
 main process answers with the dedup verdict, then go straight into the parser's open files. At a
 commit every parser closes its files and names them; one Delta commit per table adds them all.
 No table crosses a process boundary, so both cores parse and write. A group holding a big object
-(one group's size: 2 MiB stored by default, 512 KiB in the low-memory setting) is streamed, and
+(one group's size: 1.5 MiB stored by default, 512 KiB in the low-memory setting) is streamed, and
 its rows wait for the verdict on disk, a unit per file (`spill.py`): they are never all in memory.
 
 Messages, handled in order by each parser: ("parse", id, items) -> ParsedGroup of key columns;
@@ -37,7 +37,7 @@ import pyarrow as pa
 
 import trailhouse
 from trailhouse.errors import TrailhouseError
-from trailhouse.ingest.memory import give_back, release_memory_eagerly
+from trailhouse.ingest.memory import give_back, reuse_freed_memory
 from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup
 from trailhouse.ingest.spill import Spill
 from trailhouse.ingest.worker import DIGESTS, Item, loaded, parse_group
@@ -169,7 +169,7 @@ def _serve(connection: Connection, lake_root: str, big_object_bytes: int) -> Non
                 return
 
     threading.Thread(target=receive, daemon=True).start()
-    release_memory_eagerly()
+    reuse_freed_memory()
     gc.freeze()  # the libraries' objects, imported by now: no collection needs to walk them again
     # Parsing makes next to no reference cycles, yet its allocations set off collection after
     # collection (3% of a parser's CPU): collect once per commit instead, after its files close.

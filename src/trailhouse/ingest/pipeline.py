@@ -23,7 +23,7 @@ from trailhouse.ingest.dedup import DedupIndex
 from trailhouse.ingest.ledger import Ledger, LedgerRow, rows_metadata
 from trailhouse.ingest.memory import give_back, release_memory_eagerly
 from trailhouse.ingest.parsers import Files, Masks, Parser, first_ready, start_parsers
-from trailhouse.ingest.reader import ParsedGroup, ParsedObject
+from trailhouse.ingest.reader import BIG_OBJECT_BYTES, ParsedGroup, ParsedObject
 from trailhouse.ingest.worker import LocalFile
 from trailhouse.lake import Lake
 from trailhouse.model.keys import KeyInfo, classify_key
@@ -33,7 +33,7 @@ from trailhouse.sources.local import read_file
 
 _MIB = 1024 * 1024
 _Item = tuple[ObjectRef, KeyInfo, bytes | LocalFile]
-_GROUP_BYTES = 2 * _MIB  # stored (gzip) bytes parsed together: one pyarrow call
+_GROUP_BYTES = BIG_OBJECT_BYTES  # stored (gzip) bytes parsed together
 _GROUP_OBJECTS = 400
 
 
@@ -389,7 +389,7 @@ def _drain(source: Source, run: _Run, sources: Sequence[Source]) -> None:
 
 
 def _group_bytes(batch_mb: int) -> int:
-    """Stored bytes parsed together: 2 MiB, less for a small batch (the low-memory setting), as a
+    """Stored bytes parsed together: 1.5 MiB, less for a small batch (the low-memory setting), as a
     group's text and rows (~10x and ~15x its stored size) are most of what a parser holds. An
     object of a group's size or more is streamed and its rows wait on disk (see parsers.py), so
     no single object costs more than a group."""

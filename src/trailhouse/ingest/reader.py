@@ -102,7 +102,7 @@ class _Decoded:
 
 
 _UNIT_BYTES = 4 * _MIB  # records parsed together: bounds memory whatever the file size
-BIG_OBJECT_BYTES = 2 * _MIB  # stored (a group); such an object is streamed, never gunzipped whole
+BIG_OBJECT_BYTES = 3 * _MIB // 2  # stored (a group); such an object is streamed, never gunzipped whole
 _Unit = list[tuple[int, int, Sequence[msgspec.Raw]]]  # (object index, first record's position, records)
 
 
